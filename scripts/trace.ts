@@ -49,7 +49,8 @@ async function main(argv: string[]): Promise<number> {
 
   let lines;
   try {
-    lines = await readJourney(correlationId, sources);
+    // pnpm runs scripts from the workspace root; INIT_CWD is where the user typed the command.
+    lines = await readJourney(correlationId, sources, { cwd: process.env.INIT_CWD ?? process.cwd() });
   } catch (error) {
     if (!(error instanceof UnreadableSource)) throw error;
     console.error(`trace: cannot read ${printable(error.source)}: ${printable(error.reason)}`);

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from "node:fs/promises";
+import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { parseLogLine, type LogLine } from "./log-line.js";
@@ -17,6 +18,8 @@ export class UnreadableSource extends Error {
 export interface ReadJourneyOptions {
   /** What `-` (or no source at all) reads from. Default: process.stdin. */
   stdin?: Readable;
+  /** What relative paths are relative to. Default: process.cwd(). */
+  cwd?: string;
 }
 
 // IDs in the contract's safe charset are written verbatim inside JSON strings, so a cheap substring
@@ -42,7 +45,7 @@ export async function readJourney(
   const handles = new Map<string, FileHandle>();
   try {
     for (const path of paths) {
-      if (path !== "-") handles.set(path, await openSource(path));
+      if (path !== "-") handles.set(path, await openSource(path, options.cwd ?? process.cwd()));
     }
     const needle = verbatimInJson.test(correlationId) ? correlationId : undefined;
     const journey: LogLine[] = [];
@@ -66,9 +69,9 @@ export async function readJourney(
   }
 }
 
-async function openSource(path: string): Promise<FileHandle> {
+async function openSource(path: string, cwd: string): Promise<FileHandle> {
   try {
-    return await open(path, "r");
+    return await open(resolve(cwd, path), "r");
   } catch (error) {
     throw new UnreadableSource(path, reasonOf(error));
   }
