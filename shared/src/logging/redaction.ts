@@ -21,12 +21,15 @@ const SENSITIVE_KEYS = [
   "body",
 ];
 
+// Header names as people write them by hand (`{ Authorization: ... }`); Node and fetch deliver them lower case.
+const SENSITIVE_HEADERS = ["Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key"];
+
 /**
  * pino redaction paths for sensitive keys at the top level and up to two objects deep
  * (`headers.authorization`, `req.headers.cookie`). Compiled once by pino.
  */
-export const sensitivePaths: string[] = SENSITIVE_KEYS.flatMap((key) => {
-  const prop = /^[a-z_]+$/.test(key) ? `.${key}` : `["${key}"]`;
+export const sensitivePaths: string[] = [...SENSITIVE_KEYS, ...SENSITIVE_HEADERS].flatMap((key) => {
+  const prop = /^[A-Za-z_]+$/.test(key) ? `.${key}` : `["${key}"]`;
   return [prop.startsWith(".") ? key : prop, `*${prop}`, `*.*${prop}`];
 });
 
@@ -57,8 +60,17 @@ export function secretScrubber(secrets: readonly string[]): (line: string) => st
 function needlesOf(secret: string): string[] {
   const found = [secret, JSON.stringify(secret).slice(1, -1)];
   const password = urlPassword(secret);
-  if (password) found.push(password, decodeURIComponent(password));
+  if (password) found.push(password, percentDecoded(password));
   return found;
+}
+
+// A password with a stray "%" is still a password to scrub, not a reason to crash at start-up.
+function percentDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function urlPassword(value: string): string | undefined {
