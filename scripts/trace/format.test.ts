@@ -126,7 +126,8 @@ describe("duration", () => {
   it.each([
     [184, "184 ms"],
     [2345, "2.35 s"],
-    [64_012, "64.0 s"],
+    [14_240, "14.2 s"],
+    [200_400, "3 min 20 s"],
   ])("says %d ms as %s", (ms, text) => {
     expect(duration(ms)).toBe(text);
   });

@@ -104,14 +104,16 @@ export function formatSummary(summary: JourneySummary, options: FormatOptions = 
 }
 
 /**
- * A span in the unit a person would say it in: `184 ms`, `2.35 s`, `64.0 s`.
+ * A span in the unit a person would say it in: `184 ms`, `2.35 s`, `14.2 s`, `3 min 20 s`.
  *
  * @example
  * duration(2345); // "2.35 s"
  */
 export function duration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 function describe(record: Record<string, unknown>, paint: Paint): string {

@@ -24,7 +24,7 @@ export interface ReadJourneyOptions {
 
 // IDs in the contract's safe charset are written verbatim inside JSON strings, so a cheap substring
 // test can skip the JSON parse of every other request's lines. Anything else gets parsed every time.
-const verbatimInJson = /^[\w.:~+=-]+$/;
+const verbatimInJson = /^[\w.:@~+=-]+$/;
 
 /**
  * Streams every source line by line (files in the order given, `-` for stdin) and keeps only the
