@@ -1,0 +1,61 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../logging/index.js";
+import { createTestDatabase, LogCapture, type TestDatabase } from "../testing/index.js";
+import { connectPostgres, migrate } from "./index.js";
+
+let db: TestDatabase;
+const capture = new LogCapture();
+const logger = createLogger({ service: "test", version: "0", environment: "test", destination: capture });
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
+
+describe("connectPostgres", () => {
+  it("connects to the database the URL names, whatever the PG* variables say", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { PGDATABASE: "nowhere", PGHOST: "192.0.2.1", PGPASSWORD: "not-this", PGUSER: "nobody" });
+    try {
+      const sql = connectPostgres(db.url, { applicationName: "ward-test" });
+      const [row] = await sql<{ db: string; app: string }[]>`
+        select current_database() as db, current_setting('application_name') as app`;
+      await sql.end();
+      expect(row).toEqual({ db: db.name, app: "ward-test" });
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
+describe("migrate", () => {
+  it("applies each migration exactly once when many replicas run it at the same time", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "ward-migrations-"));
+    await writeFile(join(directory, "001_items.sql"), "create table items (id int primary key);");
+    await writeFile(join(directory, "002_seed.sql"), "insert into items values (1); insert into items values (2);");
+    const clients = Array.from({ length: 5 }, () => connectPostgres(db.url, { applicationName: "ward-test" }));
+    const results = await Promise.all(
+      clients.map((sql) => migrate(sql, { directory, table: "test_migrations", logger })),
+    );
+    expect(results.flat().sort()).toEqual(["001_items.sql", "002_seed.sql"]);
+    const sql = clients[0]!;
+    expect(await sql`select id from items order by id`).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await migrate(sql, { directory, table: "test_migrations", logger })).toEqual([]);
+    await Promise.all(clients.map((client) => client.end()));
+  });
+
+  it("leaves nothing half-applied when a migration fails, and says which one", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "ward-migrations-"));
+    await writeFile(join(directory, "001_ok.sql"), "create table fine (id int);");
+    await writeFile(join(directory, "002_bad.sql"), "create table half (id int); select no_such_column from fine;");
+    const sql = connectPostgres(db.url, { applicationName: "ward-test" });
+    await expect(migrate(sql, { directory, table: "bad_migrations", logger })).rejects.toThrow(/no_such_column/);
+    const tables = await sql<{ name: string }[]>`
+      select table_name as name from information_schema.tables where table_name in ('fine', 'half')`;
+    expect(tables.map((t) => t.name)).toEqual(["fine"]);
+    await sql.end();
+  });
+});

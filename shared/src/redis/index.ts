@@ -1,0 +1,47 @@
+import { Redis } from "ioredis";
+import type { Logger } from "../logging/index.js";
+
+export type { Redis } from "ioredis";
+
+export interface RedisOptions {
+  logger: Logger;
+  /** Names the connection in logs and in `CLIENT LIST`, e.g. "gateway-cache". */
+  name: string;
+  /** Prefix of every key this client touches; tests give each run its own. Default none. */
+  keyPrefix?: string;
+  /**
+   * For clients that block (XREADGROUP BLOCK): commands wait for a reconnect instead of
+   * failing after a few retries. Default false: a command fails fast while Redis is away.
+   */
+  blocking?: boolean;
+}
+
+/**
+ * An ioredis client that reconnects forever with capped backoff and logs each change of
+ * connection state once (`redis_connected`, `redis_unavailable`) instead of every retry.
+ *
+ * @example
+ * const redis = connectRedis(settings.REDIS_URL, { logger, name: "gateway-cache" });
+ */
+export function connectRedis(url: string, options: RedisOptions): Redis {
+  const { logger, name } = options;
+  const redis = new Redis(url, {
+    connectionName: `ward-${name}`,
+    keyPrefix: options.keyPrefix ?? "",
+    lazyConnect: false,
+    connectTimeout: 2_000,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: options.blocking ? null : 1,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2_000),
+  });
+  let available: boolean | undefined;
+  redis.on("ready", () => {
+    if (available !== true) logger.info({ redis: name }, "redis_connected");
+    available = true;
+  });
+  redis.on("error", (err: Error) => {
+    if (available !== false) logger.warn({ redis: name, err }, "redis_unavailable");
+    available = false;
+  });
+  return redis;
+}
