@@ -2,8 +2,8 @@ import { z } from "zod";
 
 /**
  * What a settings field is: a zod schema that reads the raw environment string (`undefined`
- * when the variable is missing or empty) and returns the typed value. `z.coerce.*` does not fit
- * (it takes `unknown`, and turns "false" into true and "" into 0): use the coercers below.
+ * when the variable is missing or empty) and returns the typed value: the coercers below, or any
+ * zod schema of strings. `z.coerce.*` is refused at load: it turns "false" into true.
  */
 export type SettingsField<T = unknown> = z.ZodType<T, string | undefined>;
 
@@ -30,7 +30,7 @@ export interface FieldOptions<T> {
  * come from a file named by `NAME_FILE`, and `secretValues()` hands it to log redaction.
  *
  * @example
- * JWT_SECRET: secret(z.string().min(32, "must be at least 32 characters")).describe("Key that signs JWTs"),
+ * JWT_SECRET: secret(text({ min: 32 })).describe("Key that signs user JWTs"),
  */
 export function secret<S extends SettingsField>(schema: S): S {
   return withFacts(schema, { secret: true });
@@ -41,7 +41,7 @@ export function secret<S extends SettingsField>(schema: S): S {
  * only when there is something to sign. The value is `undefined` when unset.
  *
  * @example
- * WEBHOOK_SIGNING_SECRET: secret(requiredWhen("WEBHOOK_URL", z.string().min(32))).describe("..."),
+ * WEBHOOK_SIGNING_SECRET: secret(requiredWhen("WEBHOOK_URL", text({ min: 32 }))).describe("Signs webhooks"),
  */
 export function requiredWhen<T>(variable: string, schema: SettingsField<T>): SettingsField<T | undefined> {
   return withFacts(schema.optional(), { requiredWhen: variable });

@@ -222,6 +222,11 @@ describe("loadSettings", () => {
     ]);
   });
 
+  it("refuses requiredWhen naming no setting", () => {
+    const broken = defineSettings({ SIGNING_KEY: requiredWhen("WEBHOOK", text()) });
+    expect(() => loadSettings(broken, { env: {}, cwd: dir })).toThrow("which is no setting");
+  });
+
   it("refuses the .env.example placeholders outside development and test", () => {
     const env = gatewayEnv({
       ENVIRONMENT: "production",

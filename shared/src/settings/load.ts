@@ -63,7 +63,7 @@ export interface LoadOptions {
  * @example
  * export const gatewaySettings = defineSettings((ctx) => ({
  *   ...server(ctx, { port: 8080 }), ...logging(), ...postgres(), ...redis(ctx), ...sentry(), ...workerToken(),
- *   JWT_SECRET: secret(z.string().min(32, "must be at least 32 characters")).describe("Key that signs JWTs"),
+ *   JWT_SECRET: secret(text({ min: 32 })).describe("Key that signs user JWTs"),
  * }));
  */
 export function defineSettings<S extends SettingsShape>(
@@ -87,71 +87,76 @@ export function loadSettings<D extends SettingsDefinition>(
   definition: D,
   options: LoadOptions = {},
 ): Settings<D> {
-  const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const problems: SettingsProblem[] = [];
-  const layers: Layer[] = [env];
-  const environment = present(env.ENVIRONMENT)?.trim();
-  if (options.envFile !== false && !DEPLOYED.has(environment ?? "")) {
-    const file = options.envFile ?? ".env";
-    const dotenv = readDotenv(resolve(cwd, file), options.envFile !== undefined);
-    if ("layer" in dotenv) layers.push(dotenv.layer);
-    else problems.push({ variable: file, problem: dotenv.problem });
-  }
+  const { layers, problems } = readLayers(options.env ?? process.env, cwd, options.envFile);
   const context = contextOf(lookup(layers, "ENVIRONMENT"), lookup(layers, "KUBERNETES_SERVICE_HOST"));
-  const fields = definition.fields(context);
-
-  const raw: Record<string, string | undefined> = {};
-  const values: Record<string, unknown> = {};
-  const failed = new Set<string>();
-  const secrets: string[] = [];
-  for (const [name, field] of Object.entries(fields)) {
-    const { secret, coerces } = factsOf(field);
-    // z.coerce turns "false" into true: a mistake in the definition, not in the environment.
-    if (coerces) throw new Error(`${name} uses z.coerce; use bool(), int() or another settings field`);
-    const isSecret = secret === true;
-    if (isSecret) secrets.push(name);
-    const source = isSecret ? readSecret(layers, name, cwd) : { value: lookup(layers, name) };
-    if (!("value" in source)) {
-      problems.push(source);
-      failed.add(name);
-      continue;
-    }
-    raw[name] = source.value;
-    const result = field.safeParse(source.value);
-    if (result.success) {
-      values[name] = result.data;
-    } else {
-      problems.push({ variable: name, problem: problemOf(source.value, result.error, isSecret) });
-      failed.add(name);
-    }
-  }
-
-  for (const [name, field] of Object.entries(fields)) {
-    if (failed.has(name)) continue;
-    const { requiredWhen, secret } = factsOf(field);
-    if (requiredWhen !== undefined) {
-      if (!(requiredWhen in fields))
-        throw new Error(`${name} is required when ${requiredWhen}, which is no setting`);
-      if (values[name] === undefined && values[requiredWhen] !== undefined) {
-        problems.push({ variable: name, problem: `required when ${requiredWhen} is set` });
-      }
-    }
-    if (secret && DEPLOYED.has(context.environment) && raw[name]?.startsWith("change-me")) {
-      problems.push({ variable: name, problem: `is still the placeholder from .env.example` });
-    }
-  }
-
+  const fields = Object.entries(definition.fields(context)).map(([name, schema]) =>
+    readField(name, schema, layers, cwd),
+  );
+  problems.push(...fields.flatMap((field) => field.problem ?? []), ...crossFieldProblems(fields, context));
+  const secrets = fields.filter((field) => field.secret);
   if (problems.length > 0)
     throw new SettingsError(
       scrubbed(
         problems,
-        secrets.map((name) => raw[name]),
+        secrets.map((field) => field.raw),
       ),
     );
-  const settings = deepFreeze(values);
-  loaded.set(settings, { secrets: Object.freeze(secrets) });
+
+  const settings = deepFreeze(Object.fromEntries(fields.map((field) => [field.name, field.value])));
+  loaded.set(settings, { secrets: Object.freeze(secrets.map((field) => field.name)) });
   return settings as Settings<D>;
+}
+
+/** The real environment, then the `.env` file unless the real environment says it is deployed. */
+function readLayers(env: Layer, cwd: string, envFile: string | false | undefined) {
+  const layers: Layer[] = [env];
+  const problems: SettingsProblem[] = [];
+  if (envFile !== false && !DEPLOYED.has(present(env.ENVIRONMENT)?.trim() ?? "")) {
+    const dotenv = readDotenv(resolve(cwd, envFile ?? ".env"), envFile !== undefined);
+    if ("layer" in dotenv) layers.push(dotenv.layer);
+    else problems.push({ variable: envFile ?? ".env", problem: dotenv.problem });
+  }
+  return { layers, problems };
+}
+
+interface ReadField {
+  name: string;
+  secret: boolean;
+  requiredWhen?: string | undefined;
+  raw?: string | undefined;
+  value?: unknown;
+  problem?: SettingsProblem;
+}
+
+function readField(name: string, schema: SettingsField, layers: readonly Layer[], cwd: string): ReadField {
+  const { secret = false, requiredWhen, coerces } = factsOf(schema);
+  // z.coerce turns "false" into true: a mistake in the definition, not in the environment.
+  if (coerces) throw new Error(`${name} uses z.coerce; use bool(), int() or another settings field`);
+  const source = secret ? readSecret(layers, name, cwd) : { value: lookup(layers, name) };
+  if (!("value" in source)) return { name, secret, problem: source };
+  const result = schema.safeParse(source.value);
+  if (result.success) return { name, secret, requiredWhen, raw: source.value, value: result.data };
+  const problem = problemOf(source.value, result.error, secret);
+  return { name, secret, raw: source.value, problem: { variable: name, problem } };
+}
+
+function crossFieldProblems(fields: readonly ReadField[], context: SettingsContext): SettingsProblem[] {
+  const byName = new Map(fields.map((field) => [field.name, field]));
+  return fields.flatMap(({ name, secret, requiredWhen, raw, value, problem }) => {
+    if (problem) return [];
+    if (requiredWhen !== undefined) {
+      const other = byName.get(requiredWhen);
+      if (!other) throw new Error(`${name} is required when ${requiredWhen} is set, which is no setting`);
+      if (value === undefined && other.value !== undefined) {
+        return [{ variable: name, problem: `required when ${requiredWhen} is set` }];
+      }
+    }
+    if (secret && DEPLOYED.has(context.environment) && raw?.startsWith("change-me")) {
+      return [{ variable: name, problem: "is still the placeholder from .env.example" }];
+    }
+    return [];
+  });
 }
 
 /**
