@@ -3,7 +3,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/.data/**", "bench/results/**", "helm/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/.data/**", "bench/results/**", "helm/ward/**"] },
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

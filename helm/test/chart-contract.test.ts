@@ -1,0 +1,404 @@
+import type { IContainer } from "kubernetes-models/v1/Container";
+import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
+import { describe, expect, it } from "vitest";
+import {
+  findObject,
+  renderChart,
+  renderedPods,
+  renderScenario,
+  scenarios,
+  scenarioValues,
+  serviceContainer,
+  type KubeObject,
+} from "./chart.js";
+import { requiredWithWebhook, secretSettings, serviceSettings } from "./service-settings.js";
+
+const services = ["gateway", "worker"] as const;
+const defaultPorts = { gateway: 8080, worker: 8081 };
+const isSecretSetting = (name: string) => (secretSettings as readonly string[]).includes(name);
+const envNames = (container: IContainer) => (container.env ?? []).map((variable) => variable.name);
+const secretRefs = (objects: KubeObject[]) =>
+  renderedPods(objects).flatMap(({ spec }) =>
+    [...spec.containers, ...(spec.initContainers ?? [])].flatMap((container) =>
+      (container.env ?? []).flatMap((variable) => variable.valueFrom?.secretKeyRef ?? []),
+    ),
+  );
+const configValue = (objects: KubeObject[], service: string, key: string) =>
+  (findObject(objects, "ConfigMap", `-${service}`).data as Record<string, string>)[key];
+
+describe.each(scenarios)("scenario ci/%s", (scenario) => {
+  const objects = () => renderScenario(scenario);
+
+  it.each(services)("supplies every setting the %s requires", (service) => {
+    const names = envNames(serviceContainer(objects(), service));
+    const required = [...serviceSettings[service].required];
+    if (service === "worker" && configValue(objects(), "worker", "WEBHOOK_URL"))
+      required.push(requiredWithWebhook);
+    expect(names).toEqual(expect.arrayContaining(required));
+  });
+
+  it.each(services)("sets only variables the %s reads, each once", (service) => {
+    const names = envNames(serviceContainer(objects(), service));
+    expect(names.filter((name) => !serviceSettings[service].known.includes(name))).toEqual([]);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it("passes every secret setting only through a secretKeyRef", () => {
+    for (const { owner, spec } of renderedPods(objects())) {
+      for (const container of spec.containers) {
+        expect(container.envFrom ?? [], `${owner.metadata.name} uses envFrom`).toEqual([]);
+        for (const variable of (container.env ?? []).filter((v: IEnvVar) => isSecretSetting(v.name))) {
+          expect(variable.value, `${owner.metadata.name} ${variable.name}`).toBeUndefined();
+          expect(variable.valueFrom?.secretKeyRef?.key, `${owner.metadata.name} ${variable.name}`).toBe(
+            variable.name,
+          );
+        }
+      }
+    }
+  });
+
+  it("reads every other setting from the service's own ConfigMap", () => {
+    for (const service of services) {
+      const configMap = findObject(objects(), "ConfigMap", `-${service}`);
+      const data = configMap.data as Record<string, string>;
+      for (const variable of serviceContainer(objects(), service).env ?? []) {
+        if (isSecretSetting(variable.name)) continue;
+        expect(variable.valueFrom?.configMapKeyRef).toEqual({
+          name: configMap.metadata.name,
+          key: variable.name,
+        });
+        expect(data[variable.name], variable.name).toBeDefined();
+      }
+    }
+  });
+
+  it("keeps secret values and secret settings out of every ConfigMap", () => {
+    const values = (scenarioValues(scenario).secret as { values?: Record<string, string> } | undefined)
+      ?.values;
+    const secrets = Object.values(values ?? {}).filter((value) => value !== "");
+    for (const configMap of objects().filter((object) => object.kind === "ConfigMap")) {
+      const data = configMap.data as Record<string, string>;
+      expect(Object.keys(data).filter(isSecretSetting)).toEqual([]);
+      for (const secret of secrets) expect(JSON.stringify(data)).not.toContain(secret);
+    }
+  });
+
+  it.each(services)(
+    "probes the %s at /healthz and /readyz on the port named http, which is PORT",
+    (service) => {
+      const container = serviceContainer(objects(), service);
+      const http = container.ports?.find((port) => port.name === "http");
+      expect(http?.containerPort).toBe(defaultPorts[service]);
+      expect(configValue(objects(), service, "PORT")).toBe(String(http?.containerPort));
+      expect(container.startupProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
+      expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
+      expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "http" });
+      for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) {
+        expect(probe?.timeoutSeconds).toBeGreaterThanOrEqual(3);
+      }
+    },
+  );
+
+  it.each(services)("routes the %s Service to the port named http", (service) => {
+    const spec = findObject(objects(), "Service", `-${service}`).spec as {
+      ports: { port: number; targetPort: string }[];
+    };
+    expect(spec.ports).toEqual([
+      expect.objectContaining({ port: defaultPorts[service], targetPort: "http" }),
+    ]);
+  });
+
+  it("points the gateway's WORKER_URL at the worker's Service and port", () => {
+    const worker = findObject(objects(), "Service", "-worker").metadata.name;
+    expect(configValue(objects(), "gateway", "WORKER_URL")).toBe(`http://${worker}:${defaultPorts.worker}`);
+  });
+
+  it.each(services)(
+    "gives the %s longer to stop than its shutdown delay and timeout, with no preStop",
+    (service) => {
+      const [pod] = renderedPods([findObject(objects(), "Deployment", `-${service}`)]);
+      const delay = Number(configValue(objects(), service, "SHUTDOWN_DELAY_MS"));
+      const timeout = Number(configValue(objects(), service, "SHUTDOWN_TIMEOUT_MS"));
+      expect(pod!.spec.terminationGracePeriodSeconds! * 1000).toBeGreaterThan(delay + timeout);
+      // The service's own SHUTDOWN_DELAY_MS is the endpoint-removal wait; a preStop sleep would double it.
+      expect(pod!.spec.containers[0]!.lifecycle?.preStop).toBeUndefined();
+    },
+  );
+
+  it("runs every pod hardened: non-root numeric user, read-only root, /tmp only, no privileges, no token", () => {
+    for (const { owner, spec } of renderedPods(objects())) {
+      const name = `${owner.kind}/${owner.metadata.name}`;
+      expect(spec.securityContext?.runAsNonRoot, name).toBe(true);
+      expect(spec.securityContext?.runAsUser, name).toBeGreaterThan(0);
+      expect(spec.securityContext?.seccompProfile?.type, name).toBe("RuntimeDefault");
+      expect(spec.automountServiceAccountToken, name).toBe(false);
+      expect(spec.volumes, name).toEqual([{ name: "tmp", emptyDir: expect.any(Object) as object }]);
+      for (const container of spec.containers) {
+        expect(container.securityContext, name).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        });
+        expect(container.volumeMounts, name).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
+        expect(container.resources?.limits?.memory, name).toBeDefined();
+        expect(container.resources?.requests?.memory, name).toBeDefined();
+      }
+    }
+  });
+
+  it("selects pods by stable labels only, never by version or chart", () => {
+    const selectors: Record<string, string>[] = [];
+    for (const object of objects()) {
+      const spec = object.spec as Record<string, unknown> | undefined;
+      if (object.kind === "Service") selectors.push(spec!.selector as Record<string, string>);
+      if (["Deployment", "PodDisruptionBudget"].includes(object.kind)) {
+        selectors.push((spec!.selector as { matchLabels: Record<string, string> }).matchLabels);
+      }
+      if (object.kind === "NetworkPolicy") {
+        selectors.push((spec!.podSelector as { matchLabels: Record<string, string> }).matchLabels);
+      }
+    }
+    expect(selectors.length).toBeGreaterThan(0);
+    for (const selector of selectors) {
+      expect(Object.keys(selector).sort()).toEqual([
+        "app.kubernetes.io/component",
+        "app.kubernetes.io/instance",
+        "app.kubernetes.io/name",
+      ]);
+    }
+  });
+
+  it("labels every object and pod with the recommended labels", () => {
+    const labelSets = [
+      ...objects().map((object) => object.metadata.labels ?? {}),
+      ...renderedPods(objects()).map((pod) => pod.labels),
+    ];
+    for (const labels of labelSets) {
+      expect(Object.keys(labels)).toEqual(
+        expect.arrayContaining([
+          "app.kubernetes.io/name",
+          "app.kubernetes.io/instance",
+          "app.kubernetes.io/component",
+          "app.kubernetes.io/version",
+          "app.kubernetes.io/part-of",
+          "app.kubernetes.io/managed-by",
+          "helm.sh/chart",
+        ]),
+      );
+      expect(labels["app.kubernetes.io/part-of"]).toBe("ward");
+    }
+  });
+
+  it("lets only gateway pods reach the worker, and only on its port", () => {
+    const gatewayPods = findObject(objects(), "Deployment", "-gateway").spec as {
+      selector: { matchLabels: Record<string, string> };
+    };
+    const workerPods = findObject(objects(), "Deployment", "-worker").spec as {
+      selector: { matchLabels: Record<string, string> };
+    };
+    const policies = objects().filter((object) => object.kind === "NetworkPolicy");
+    const workerPolicies = policies.filter((policy) => {
+      const selected = (policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector;
+      return Object.entries(selected.matchLabels).every(([k, v]) => workerPods.selector.matchLabels[k] === v);
+    });
+    expect(workerPolicies).toHaveLength(1);
+    const spec = workerPolicies[0]!.spec as { policyTypes: string[]; ingress: unknown[] };
+    expect(spec.policyTypes).toContain("Ingress");
+    expect(spec.ingress).toEqual([
+      {
+        from: [{ podSelector: { matchLabels: gatewayPods.selector.matchLabels } }],
+        ports: [{ port: defaultPorts.worker, protocol: "TCP" }],
+      },
+    ]);
+  });
+
+  it("isolates every pod the chart runs with a NetworkPolicy, except the helm test Pod", () => {
+    const policies = objects().filter((object) => object.kind === "NetworkPolicy");
+    const isSelected = (labels: Record<string, string>) =>
+      policies.some((policy) =>
+        Object.entries(
+          (policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels,
+        ).every(([key, value]) => labels[key] === value),
+      );
+    for (const pod of renderedPods(objects()).filter((pod) => pod.owner.kind !== "Pod")) {
+      expect(isSelected(pod.labels), pod.owner.metadata.name).toBe(true);
+    }
+  });
+});
+
+describe("secrets and rollouts", () => {
+  const checksums = (objects: KubeObject[]) =>
+    Object.fromEntries(
+      services.map((service) => {
+        const [pod] = renderedPods([findObject(objects, "Deployment", `-${service}`)]);
+        return [service, pod!.annotations];
+      }),
+    );
+  const base = checksums(renderScenario("default-values.yaml"));
+
+  it("changes checksum/secret of both services when a secret both read changes", () => {
+    const changed = checksums(
+      renderChart({
+        scenario: "default-values.yaml",
+        set: { "secret.values.WORKER_TOKEN": "change-me-another-worker-token-of-32-chars" },
+      }),
+    );
+    expect(changed.gateway!["checksum/secret"]).not.toBe(base.gateway!["checksum/secret"]);
+    expect(changed.worker!["checksum/secret"]).not.toBe(base.worker!["checksum/secret"]);
+    expect(changed.gateway!["checksum/config"]).toBe(base.gateway!["checksum/config"]);
+  });
+
+  it("rolls only the gateway when JWT_SECRET, which only the gateway reads, changes", () => {
+    const changed = checksums(
+      renderChart({
+        scenario: "default-values.yaml",
+        set: { "secret.values.JWT_SECRET": "change-me-another-jwt-secret-of-32-chars" },
+      }),
+    );
+    expect(changed.gateway!["checksum/secret"]).not.toBe(base.gateway!["checksum/secret"]);
+    expect(changed.worker!["checksum/secret"]).toBe(base.worker!["checksum/secret"]);
+  });
+
+  it("changes checksum/config when a setting changes", () => {
+    const changed = checksums(
+      renderChart({ scenario: "default-values.yaml", set: { "config.logLevel": "debug" } }),
+    );
+    expect(changed.gateway!["checksum/config"]).not.toBe(base.gateway!["checksum/config"]);
+    expect(changed.worker!["checksum/config"]).not.toBe(base.worker!["checksum/config"]);
+  });
+
+  it("with existingSecret, makes no Secret and reads every secret from the existing one", () => {
+    const objects = renderScenario("existing-secret-values.yaml");
+    expect(objects.filter((object) => object.kind === "Secret")).toEqual([]);
+    const refs = secretRefs(objects);
+    expect(refs.length).toBeGreaterThan(0);
+    expect(new Set(refs.map((ref) => ref.name))).toEqual(new Set(["ward-secrets"]));
+  });
+
+  it("marks optional secrets optional, and WEBHOOK_SIGNING_SECRET required once a webhook is set", () => {
+    const optional = (objects: KubeObject[], service: "gateway" | "worker", name: string) =>
+      serviceContainer(objects, service).env?.find((v) => v.name === name)?.valueFrom?.secretKeyRef?.optional;
+    const withoutWebhook = renderScenario("default-values.yaml");
+    expect(optional(withoutWebhook, "gateway", "SENTRY_DSN")).toBe(true);
+    expect(optional(withoutWebhook, "worker", "WEBHOOK_SIGNING_SECRET")).toBe(true);
+    expect(optional(withoutWebhook, "gateway", "JWT_SECRET")).toBeUndefined();
+    expect(
+      optional(renderScenario("existing-secret-values.yaml"), "worker", "WEBHOOK_SIGNING_SECRET"),
+    ).toBeUndefined();
+  });
+
+  it("refuses to render without a required secret value, naming it", () => {
+    expect(() => renderChart({ set: { "secret.values.DATABASE_URL": "x" } })).toThrow(/DATABASE_URL/);
+    expect(() =>
+      renderChart({ scenario: "default-values.yaml", set: { "secret.values.WORKER_TOKEN": "" } }),
+    ).toThrow(/secret.values.WORKER_TOKEN is required/);
+  });
+
+  it("refuses a webhook URL without a WEBHOOK_SIGNING_SECRET", () => {
+    expect(() =>
+      renderChart({
+        scenario: "default-values.yaml",
+        set: { "worker.config.webhookUrl": "https://hooks.example.com/x" },
+      }),
+    ).toThrow(/WEBHOOK_SIGNING_SECRET is required when worker.config.webhookUrl is set/);
+  });
+
+  it("writes no secret value into the rendered objects other than Secrets", () => {
+    const values = (scenarioValues("production-values.yaml").secret as { values: Record<string, string> })
+      .values;
+    const others = renderScenario("production-values.yaml").filter((object) => object.kind !== "Secret");
+    for (const value of Object.values(values)) expect(JSON.stringify(others)).not.toContain(value);
+  });
+});
+
+describe("migration hooks", () => {
+  const hookWeight = (object: KubeObject) =>
+    Number(object.metadata.annotations?.["helm.sh/hook-weight"] ?? 0);
+  const isPreInstallHook = (object: KubeObject) =>
+    (object.metadata.annotations?.["helm.sh/hook"] ?? "").split(",").includes("pre-install");
+
+  it.each(["default-values.yaml", "existing-secret-values.yaml"])(
+    "run each service's migrate entry point before install and upgrade (%s)",
+    (scenario) => {
+      const jobs = renderScenario(scenario).filter((object) => object.kind === "Job");
+      expect(jobs.map((job) => job.metadata.name).sort()).toEqual([
+        "ward-test-gateway-migrate",
+        "ward-test-worker-migrate",
+      ]);
+      for (const job of jobs) {
+        expect(job.metadata.annotations?.["helm.sh/hook"]).toBe("pre-install,pre-upgrade");
+        const [pod] = renderedPods([job]);
+        expect(pod!.spec.containers[0]!.command).toEqual(["node", "dist/migrate.js"]);
+        expect(pod!.spec.restartPolicy).toBe("Never");
+      }
+    },
+  );
+
+  it.each(["default-values.yaml", "existing-secret-values.yaml"])(
+    "only use what exists before the release's own objects: earlier hooks or the existing Secret (%s)",
+    (scenario) => {
+      const objects = renderScenario(scenario);
+      const existingSecret = (scenarioValues(scenario).secret as { existingSecret?: string }).existingSecret;
+      const earlierHook = (kind: string, name: string, weight: number) =>
+        objects.some(
+          (object) =>
+            object.kind === kind &&
+            object.metadata.name === name &&
+            isPreInstallHook(object) &&
+            hookWeight(object) < weight,
+        );
+      for (const job of objects.filter((object) => object.kind === "Job")) {
+        const [pod] = renderedPods([job]);
+        expect(earlierHook("ServiceAccount", pod!.spec.serviceAccountName!, hookWeight(job))).toBe(true);
+        for (const ref of secretRefs([job])) {
+          if (ref.name !== existingSecret)
+            expect(earlierHook("Secret", ref.name!, hookWeight(job))).toBe(true);
+        }
+        const configRefs = (pod!.spec.containers[0]!.env ?? []).filter((v) => v.valueFrom?.configMapKeyRef);
+        expect(configRefs).toEqual([]);
+      }
+    },
+  );
+
+  it("keep the hook Secret down to DATABASE_URL and delete it once the hooks succeed", () => {
+    const hookSecrets = renderScenario("default-values.yaml").filter(
+      (object) => object.kind === "Secret" && isPreInstallHook(object),
+    );
+    expect(hookSecrets).toHaveLength(1);
+    expect(Object.keys(hookSecrets[0]!.data as object)).toEqual(["DATABASE_URL"]);
+    expect(hookSecrets[0]!.metadata.annotations?.["helm.sh/hook-delete-policy"]).toContain("hook-succeeded");
+  });
+});
+
+describe("names", () => {
+  const longRelease = "a-release-name-that-uses-all-of-helms-53-characters-x";
+
+  it.each([
+    ["a 53-character release name", { releaseName: longRelease }],
+    ["a 63-character fullnameOverride", { set: { fullnameOverride: "f".repeat(63) } }],
+    ["a long nameOverride", { releaseName: longRelease, set: { nameOverride: "n".repeat(40) } }],
+  ])("stay within 63 characters and distinct with %s", (_, options) => {
+    const objects = renderChart({ scenario: "default-values.yaml", ...options });
+    for (const object of objects) {
+      expect(object.metadata.name.length, object.metadata.name).toBeLessThanOrEqual(63);
+      expect(object.metadata.name).toMatch(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+      for (const value of Object.values(object.metadata.labels ?? {}))
+        expect(value.length).toBeLessThanOrEqual(63);
+    }
+    const keys = objects.map((object) => `${object.kind}/${object.metadata.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(findObject(objects, "Deployment", "-gateway").metadata.name).not.toBe(
+      findObject(objects, "Deployment", "-worker").metadata.name,
+    );
+  });
+
+  it("prefix every name with the release, and drop the chart name when the release already has it", () => {
+    const names = (releaseName: string) =>
+      renderChart({ scenario: "default-values.yaml", releaseName })
+        .filter((object) => object.kind === "Deployment")
+        .map((object) => object.metadata.name)
+        .sort();
+    expect(names("shop")).toEqual(["shop-ward-gateway", "shop-ward-worker"]);
+    expect(names("ward")).toEqual(["ward-gateway", "ward-worker"]);
+  });
+});
