@@ -1,0 +1,13 @@
+export { bodySizeLimit } from "./body-size-limit.js";
+export { correlation, type CorrelationOptions } from "./correlation.js";
+export { errorHandler, notFoundHandler, type ErrorBody } from "./error-handler.js";
+export { useObservability, type ObservabilityOptions } from "./observability.js";
+export {
+  createOutboundAgent,
+  createServiceClient,
+  outboundInterceptor,
+  type OutboundDispatcherOptions,
+  type OutboundInterceptorOptions,
+} from "./outbound.js";
+export { requestLogging, type RequestLoggingOptions } from "./request-logging.js";
+export { handleClientErrors } from "./client-errors.js";
