@@ -94,6 +94,7 @@ describe("loadSettings", () => {
       LOG_FORMAT: "json",
       DATABASE_URL: DB,
       REDIS_URL: "redis://127.0.0.1:6379",
+      REDIS_KEY_PREFIX: "ward:",
       SENTRY_DSN: undefined,
       WORKER_TOKEN: TOKEN,
       JWT_SECRET: JWT,

@@ -67,7 +67,7 @@ export function postgres() {
 }
 
 /**
- * Redis: REDIS_URL (secret; redis://127.0.0.1:6379 in development, else required).
+ * Redis: REDIS_URL (secret; redis://127.0.0.1:6379 in development, else required) and REDIS_KEY_PREFIX.
  *
  * @example
  * defineSettings((ctx) => ({ ...redis(ctx) }))
@@ -80,6 +80,9 @@ export function redis(context: SettingsContext) {
         default: context.environment === "development" ? "redis://127.0.0.1:6379" : undefined,
       }),
     ).describe("Redis connection URL, redis:// or rediss:// (TLS)"),
+    REDIS_KEY_PREFIX: text({ min: 1, max: 64, default: "ward:" }).describe(
+      "Prefix of every Redis key, so several installs (or test runs) can share one Redis",
+    ),
   };
 }
 
