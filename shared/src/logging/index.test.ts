@@ -1,5 +1,7 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { bindContext, withCorrelation } from "../correlation/index.js";
+import { startProcess } from "../testing/index.js";
 import { createLogger, REDACTED, type LoggerOptions } from "./index.js";
 
 /** A logger whose output is kept: every chunk written, and each parsed as one JSON line. */
@@ -272,5 +274,33 @@ describe("output", () => {
     expect(lines.pop()).toBe("");
     expect(lines).toHaveLength(2);
     for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+});
+
+describe("a real process's stdout", () => {
+  const PRINT = fileURLToPath(new URL("./testing/print.ts", import.meta.url));
+  const secret = "change-me-stdout-secret-77e1";
+
+  async function print(format: "json" | "pretty") {
+    const printer = startProcess(process.execPath, ["--conditions=source", "--import", "tsx", PRINT], {
+      cwd: fileURLToPath(new URL(".", import.meta.url)),
+      env: { LOG_FORMAT: format, SECRET: secret, NO_COLOR: "1" },
+    });
+    expect(await printer.exited).toBe(0);
+    return printer.logs;
+  }
+
+  it("gets one JSON object per line by default", async () => {
+    const logs = await print("json");
+    expect(logs.raw).toHaveLength(2);
+    expect(logs.events()).toEqual(["task_created", "task_failed"]);
+  });
+
+  it("gets human lines when pretty is asked for, still without secrets", async () => {
+    const logs = await print("pretty");
+    expect(logs.lines).toEqual([]);
+    expect(logs.text()).toContain("task_created");
+    expect(logs.text()).toContain(`failed with ${REDACTED}`);
+    expect(logs.text()).not.toContain(secret);
   });
 });
