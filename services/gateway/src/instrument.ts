@@ -1,0 +1,9 @@
+/**
+ * Preloaded before anything else (`node --import ./dist/instrument.js dist/main.js`): under ESM,
+ * Sentry must start before the modules it instruments are imported. Does nothing, and loads
+ * nothing, when SENTRY_DSN is unset.
+ */
+import { initSentryFromEnv } from "@ward/shared/errors";
+import { version } from "./version.js";
+
+await initSentryFromEnv({ service: "gateway", release: version });
