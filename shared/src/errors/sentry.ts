@@ -70,6 +70,9 @@ export async function initSentry(options: SentryOptions): Promise<boolean> {
     environment: options.environment,
     release: options.release,
     initialScope: { tags: { service: options.service, environment: options.environment } },
+    // Its auto-injected Hono middleware reports 4xx validation errors and runs outside the
+    // request's scope; the error handler reports 5xx itself.
+    integrations: (defaults) => defaults.filter((integration) => integration.name !== "Hono"),
     includeLocalVariables: false,
     // Sentry 11 replaced `sendDefaultPii` by per-category switches; collect no personal data.
     dataCollection: {

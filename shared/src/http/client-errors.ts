@@ -1,3 +1,4 @@
+import type { ServerType } from "@hono/node-server";
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import { newCorrelationId, withCorrelation } from "../correlation/index.js";
@@ -29,8 +30,9 @@ const MALFORMED: [number, string, string, string] = [
  * const server = serve({ fetch: app.fetch, port: settings.PORT });
  * handleClientErrors(server, { logger });
  */
-export function handleClientErrors(server: Pick<Server, "on">, { logger }: { logger: Logger }): void {
-  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+export function handleClientErrors(server: ServerType, { logger }: { logger: Logger }): void {
+  // HTTP/1 servers (what serve() makes by default) emit it; HTTP/2 ones never do.
+  (server as Server).on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === "ECONNRESET" || !socket.writable || socket.bytesWritten > 0) {
       socket.destroy();
       return;

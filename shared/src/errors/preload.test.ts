@@ -1,0 +1,54 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeIngest } from "./testing/ingest.js";
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, "../../..");
+const testing = join(import.meta.dirname, "testing");
+
+let ingest: Awaited<ReturnType<typeof startFakeIngest>>;
+beforeAll(async () => {
+  ingest = await startFakeIngest();
+});
+afterAll(() => ingest.close());
+
+/** Runs the miniature service the way a real one starts: `node --import instrument app`. */
+async function startPreloaded(env: Record<string, string>, paths: string[]) {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      "--conditions=source",
+      "--import",
+      "tsx",
+      "--import",
+      join(testing, "instrument.ts"),
+      join(testing, "app.ts"),
+      ...paths,
+    ],
+    { cwd: root, env: { PATH: process.env.PATH, ENVIRONMENT: "test", ...env }, timeout: 20_000 },
+  );
+  return JSON.parse(stdout) as { sentryRunning: boolean };
+}
+
+describe("Sentry preloaded with node --import", () => {
+  it("reports a 5xx with its correlation_id and nothing for a validation error or another 4xx", async () => {
+    const { sentryRunning } = await startPreloaded({ SENTRY_DSN: ingest.dsn }, [
+      "validation",
+      "not-found",
+      "boom",
+    ]);
+    expect(sentryRunning).toBe(true);
+    expect(ingest.events).toHaveLength(1);
+    expect(ingest.events[0]?.tags).toMatchObject({
+      correlation_id: "boom",
+      service: "preloaded",
+      environment: "test",
+    });
+  });
+
+  it("is not started without SENTRY_DSN", async () => {
+    expect(await startPreloaded({}, ["boom"])).toEqual({ sentryRunning: false });
+  });
+});
