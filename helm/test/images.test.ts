@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderScenario } from "./chart.js";
@@ -64,6 +64,17 @@ describe.each(services)("the %s image", (service) => {
     expect(tsconfig.compilerOptions).toMatchObject({ rootDir: "src", outDir: "dist" });
     for (const entry of ["instrument", "main", "migrate"]) {
       expect(existsSync(join(repoRoot, `services/${service}/src/${entry}.ts`)), `src/${entry}.ts`).toBe(true);
+    }
+  });
+
+  it("ships every run-time folder of the package beside dist/ (e.g. migrations/)", () => {
+    const runtimeFolders = readdirSync(join(repoRoot, "services", service), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && !["src", "test", "dist", "node_modules"].includes(entry.name))
+      .map((entry) => entry.name);
+    const ignore = read(`services/${service}/Dockerfile.dockerignore`);
+    for (const folder of ["dist", ...runtimeFolders]) {
+      expect(text).toContain(`COPY --from=build /src/services/${service}/${folder} ./${folder}\n`);
+      if (folder !== "dist") expect(ignore).toContain(`!services/${service}/${folder}/\n`);
     }
   });
 
