@@ -1,7 +1,6 @@
 /**
  * The gateway's start-up story: `node --import ./dist/instrument.js dist/main.js`.
  */
-import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { reportError } from "@ward/shared/errors";
 import { createReadiness } from "@ward/shared/health";
@@ -73,7 +72,7 @@ const server = serve({ fetch: app.fetch, port: settings.PORT }, ({ port }) =>
   logger.info({ port }, "server_listening"),
 );
 // A port already in use is an uncaught error: the lifecycle logs it (fatal), shuts down and exits 1.
-handleClientErrors(server as Server, { logger });
+handleClientErrors(server, { logger });
 lifecycle.trackServer(server);
 
 // 7. Background work, drained on shutdown: the delivery in flight finishes and is recorded.

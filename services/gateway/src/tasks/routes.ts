@@ -1,4 +1,5 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { GatewayEnv } from "../auth/authenticate.js";
 import { rejectInvalidRequest } from "../validation.js";
 import {
