@@ -22,6 +22,7 @@ const common = [
   "SHUTDOWN_TIMEOUT_MS",
   "DATABASE_URL",
   "REDIS_URL",
+  "REDIS_KEY_PREFIX",
   "SENTRY_DSN",
   "WORKER_TOKEN",
 ] as const;

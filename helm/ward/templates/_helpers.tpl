@@ -87,6 +87,9 @@ ENVIRONMENT: {{ $values.config.environment | quote }}
 LOG_LEVEL: {{ $values.config.logLevel | quote }}
 LOG_FORMAT: {{ $values.config.logFormat | quote }}
 SLOW_REQUEST_MS: {{ $values.config.slowRequestMs | quote }}
+{{- with $values.config.redisKeyPrefix }}
+REDIS_KEY_PREFIX: {{ . | quote }}
+{{- end }}
 SHUTDOWN_DELAY_MS: {{ $values.config.shutdownDelayMs | quote }}
 SHUTDOWN_TIMEOUT_MS: {{ $values.config.shutdownTimeoutMs | quote }}
 {{- if eq .component "gateway" }}
