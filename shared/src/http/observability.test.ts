@@ -48,6 +48,7 @@ app.get("/slow", async (c) => {
   return c.json({ ok: true });
 });
 app.get("/healthz", (c) => c.json({ status: "ok" }));
+app.get("/readyz", (c) => c.json({ status: "not_ready" }, 503));
 app.get("/throws-string", () => {
   // eslint-disable-next-line @typescript-eslint/only-throw-error -- what careless code does
   throw "not an Error";
@@ -388,6 +389,14 @@ describe("request logging", () => {
   it("does not log slow_request under the threshold", async () => {
     await get("/json", { "x-correlation-id": "log-fast" });
     expect(linesOf("log-fast").map((line) => line.event)).not.toContain("slow_request");
+  });
+
+  it("logs a readiness probe's 503 as request_completed at debug level, not as a failure", async () => {
+    await get("/readyz", { "x-correlation-id": "log-not-ready" });
+    expect(linesOf("log-not-ready").map((line) => [line.event, line.level, line.status_code])).toEqual([
+      ["request_started", "debug", undefined],
+      ["request_completed", "debug", 503],
+    ]);
   });
 
   it("logs health probes at debug level", async () => {

@@ -5,7 +5,10 @@ export interface RequestLoggingOptions {
   logger: Logger;
   /** A request slower than this also logs `slow_request` (warn). Default 500. */
   slowRequestMs?: number;
-  /** Paths whose start and end are logged at debug level, so probes do not flood the logs. Default `/healthz`, `/readyz`. */
+  /**
+   * Paths logged at debug level, so probes do not flood the logs; a 5xx they return (a readiness
+   * 503) is not `request_failed` either, unless thrown. Default `/healthz`, `/readyz`.
+   */
   quietPaths?: readonly string[];
 }
 
@@ -27,12 +30,14 @@ export function requestLogging({
     const start = performance.now();
     const method = c.req.method;
     const path = c.req.path;
-    const level = quiet.has(path) ? "debug" : "info";
+    const isQuiet = quiet.has(path);
+    const level = isQuiet ? "debug" : "info";
     if (logger.isLevelEnabled(level)) logger[level]({ method, path }, "request_started");
     await next();
     const duration_ms = Math.round((performance.now() - start) * 10) / 10;
     const status_code = c.res.status;
-    if (status_code >= 500) {
+    // A probe answering 503 (not ready, shutting down) is expected; only a thrown error there fails.
+    if (status_code >= 500 && (!isQuiet || c.error)) {
       logger.error({ method, path, status_code, duration_ms, err: c.error }, "request_failed");
     } else if (logger.isLevelEnabled(level)) {
       logger[level]({ method, path, status_code, duration_ms }, "request_completed");
