@@ -311,6 +311,30 @@ describe("secrets and rollouts", () => {
   });
 });
 
+describe("autoscaling", () => {
+  it("leaves the replica count to the HorizontalPodAutoscaler when it is on", () => {
+    const objects = renderScenario("production-values.yaml");
+    const deployment = findObject(objects, "Deployment", "-gateway");
+    expect((deployment.spec as { replicas?: number }).replicas).toBeUndefined();
+    const hpa = findObject(objects, "HorizontalPodAutoscaler", "-gateway");
+    expect(hpa.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+      minReplicas: 3,
+      maxReplicas: 10,
+    });
+    expect(objects.filter((object) => object.kind === "HorizontalPodAutoscaler")).toHaveLength(1);
+  });
+
+  it("refuses a minimum above the maximum", () => {
+    expect(() =>
+      renderChart({
+        scenario: "production-values.yaml",
+        set: { "gateway.autoscaling.minReplicas": "12" },
+      }),
+    ).toThrow(/gateway.autoscaling.minReplicas \(12\) is above maxReplicas \(10\)/);
+  });
+});
+
 describe("migration hooks", () => {
   const hookWeight = (object: KubeObject) =>
     Number(object.metadata.annotations?.["helm.sh/hook-weight"] ?? 0);

@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { chartPath, findObject, renderChart, renderScenario, scenarios } from "./chart.js";
 import { schemaProblems } from "./kube-schema.js";
-import { runTool } from "./tools.js";
+import { repoRoot, runTool } from "./tools.js";
 
 describe.each(scenarios)("scenario ci/%s", (scenario) => {
   it("passes helm lint --strict", () => {
@@ -64,6 +66,26 @@ describe("the Kubernetes schema check", () => {
 });
 
 describe("values.schema.json", () => {
+  it("is pointed at by the first line of values.yaml", () => {
+    const [firstLine] = readFileSync(join(repoRoot, chartPath, "values.yaml"), "utf8").split("\n");
+    expect(firstLine).toBe("# yaml-language-server: $schema=./values.schema.json");
+  });
+
+  it("closes every object it declares with additionalProperties: false (maps declare their value type)", () => {
+    const open: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (node === null || typeof node !== "object") return;
+      const schema = node as Record<string, unknown>;
+      if (schema.type === "object" && schema.additionalProperties !== false) {
+        const values = schema.additionalProperties as { type?: string } | undefined;
+        if (schema.properties !== undefined || values?.type !== "string") open.push(path);
+      }
+      for (const [key, child] of Object.entries(schema)) walk(child, `${path}/${key}`);
+    };
+    walk(JSON.parse(readFileSync(join(repoRoot, chartPath, "values.schema.json"), "utf8")), "");
+    expect(open).toEqual([]);
+  });
+
   it("rejects a value the chart does not know", () => {
     expect(() => renderChart({ scenario: "default-values.yaml", set: { "gateway.replicaz": "3" } })).toThrow(
       /Additional property replicaz is not allowed/,
