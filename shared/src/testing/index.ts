@@ -196,3 +196,5 @@ export function startProcess(
 export function randomSecret(label: string): string {
   return `${label}-canary-${randomBytes(16).toString("hex")}`;
 }
+
+export { freePort, privateRedis, type PrivateRedis } from "./redis-server.js";
