@@ -52,7 +52,8 @@ export async function findTask(db: Queryable, orgId: string, id: string): Promis
 
 /**
  * Up to `limit` tasks of an organisation, newest first, strictly after `after`; each with its
- * exact position, for the next page's cursor (a JavaScript Date would round it to milliseconds).
+ * exact position, for the next page's cursor. Positions stay text end to end: a JavaScript Date
+ * (and the client's timestamptz parameter, which goes through one) would cut microseconds.
  *
  * @example
  * const rows = await listTasks(sql, "org-1", { limit: 21 });
@@ -66,7 +67,7 @@ export async function listTasks(
     select *, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position
     from tasks
     where org_id = ${orgId}
-      ${after ? db`and (created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : db``}
+      ${after ? db`and (created_at, id) < (${after.createdAt}::text::timestamptz, ${after.id}::uuid)` : db``}
     order by created_at desc, id desc
     limit ${limit}`;
   return rows.map((row) => ({ task: toTask(row), position: { createdAt: row.position, id: row.id } }));
