@@ -169,3 +169,23 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     },
   };
 }
+
+/** A loopback port nothing listens on (for "the server is away" tests). */
+export async function closedPort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The id from a 202 answer. */
+export async function idOf(response: Response): Promise<string> {
+  if (response.status !== 202)
+    throw new Error(`expected 202, got ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}

@@ -19,11 +19,12 @@ export interface WebhookReceiver {
 
 /**
  * A real HTTP server standing in for the customer's webhook endpoint. `answer` picks the status
- * for each call (default 200), given the call and how many calls for the same notification
- * came before it.
+ * (and optionally a delay) for each call (default 200 at once), given the call and how many calls
+ * for the same notification came before it.
  */
 export async function startWebhookReceiver(
-  answer: (call: ReceivedCall, previousCalls: number) => number = () => 200,
+  answer: (call: ReceivedCall, previousCalls: number) => number | { status: number; delayMs: number } = () =>
+    200,
 ): Promise<WebhookReceiver> {
   const calls: ReceivedCall[] = [];
   const callsFor = (id: string) => calls.filter((call) => call.json.id === id);
@@ -39,7 +40,9 @@ export async function startWebhookReceiver(
       };
       const previous = callsFor(call.json.id).length;
       calls.push(call);
-      res.writeHead(answer(call, previous), { "content-type": "application/json" }).end("{}");
+      const answered = answer(call, previous);
+      const { status, delayMs } = typeof answered === "number" ? { status: answered, delayMs: 0 } : answered;
+      setTimeout(() => res.writeHead(status, { "content-type": "application/json" }).end("{}"), delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
