@@ -21,6 +21,45 @@ const instruction = (lines: string[], name: string) =>
     .filter((line) => line.toUpperCase().startsWith(`${name} `))
     .map((line) => line.slice(name.length + 1).trim());
 
+/** Every TypeScript file under a folder that ships: no tests, no test helpers. */
+function shippedSources(folder: string): string[] {
+  return readdirSync(join(repoRoot, folder), { recursive: true, encoding: "utf8" })
+    .filter(
+      (path) => path.endsWith(".ts") && !path.endsWith(".test.ts") && !/(^|\/)(testing|test)\//.test(path),
+    )
+    .map((path) => join(folder, path));
+}
+
+/** The npm packages a source file imports at run time (type-only imports are erased by tsc). */
+function runtimeImports(path: string): string[] {
+  const source = read(path);
+  const specifiers = [
+    ...source.matchAll(/^\s*(?:import|export)\s+(?!type\s)[^;]*?\sfrom\s+"([^"]+)"/gm),
+    ...source.matchAll(/^\s*import\s+"([^"]+)"/gm),
+    ...source.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g),
+  ].map((match) => match[1]!);
+  return specifiers
+    .filter((specifier) => !specifier.startsWith(".") && !specifier.startsWith("node:"))
+    .map((specifier) =>
+      specifier
+        .split("/")
+        .slice(0, specifier.startsWith("@") ? 2 : 1)
+        .join("/"),
+    );
+}
+
+describe.each(["shared", "services/gateway", "services/worker"])("the code %s ships", (folder) => {
+  it("imports at run time only its production dependencies (pnpm deploy --prod leaves the rest out)", () => {
+    const manifest = JSON.parse(read(`${folder}/package.json`)) as { dependencies?: Record<string, string> };
+    const missing = shippedSources(`${folder}/src`).flatMap((path) =>
+      runtimeImports(path)
+        .filter((name) => manifest.dependencies?.[name] === undefined)
+        .map((name) => `${path} imports ${name}`),
+    );
+    expect(missing).toEqual([]);
+  });
+});
+
 describe.each(services)("the %s image", (service) => {
   const text = dockerfile(service);
   const stage = finalStage(text);
