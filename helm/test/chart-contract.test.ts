@@ -226,6 +226,37 @@ describe.each(scenarios)("scenario ci/%s", (scenario) => {
   });
 });
 
+describe("egress", () => {
+  const egress = (scenario: string, suffix: string) => {
+    const policy = findObject(renderScenario(scenario), "NetworkPolicy", suffix);
+    const rules = (policy.spec as { egress: { ports: { port: number }[]; to?: unknown[] }[] }).egress;
+    return rules.map((rule) => ({ ports: [...new Set(rule.ports.map((p) => p.port))], to: rule.to }));
+  };
+
+  it("lets pods call only DNS, PostgreSQL and Redis, plus the worker for the gateway", () => {
+    expect(egress("default-values.yaml", "-gateway").map((rule) => rule.ports)).toEqual([
+      [53],
+      [5432],
+      [6379],
+      [8081],
+    ]);
+    expect(egress("default-values.yaml", "-worker").map((rule) => rule.ports)).toEqual([
+      [53],
+      [5432],
+      [6379],
+    ]);
+    expect(egress("default-values.yaml", "-migrate").map((rule) => rule.ports)).toEqual([[53], [5432]]);
+  });
+
+  it("opens the webhook to the worker and Sentry to both when they are configured, and pins CIDRs", () => {
+    const gateway = egress("production-values.yaml", "-gateway");
+    const worker = egress("production-values.yaml", "-worker");
+    expect(gateway.map((rule) => rule.ports)).toEqual([[53], [5432], [6380], [8081], [443]]);
+    expect(worker.map((rule) => rule.ports)).toEqual([[53], [5432], [6380], [443], [443]]);
+    expect(worker[1]!.to).toEqual([{ ipBlock: { cidr: "10.20.0.0/24" } }]);
+  });
+});
+
 describe("secrets and rollouts", () => {
   const checksums = (objects: KubeObject[]) =>
     Object.fromEntries(
