@@ -208,3 +208,15 @@ describe("health and docs", () => {
     expect((await worker.request("/docs")).status).toBe(200);
   });
 });
+
+describe("in production", () => {
+  it("serves no API docs", async () => {
+    const production = await startTestWorker({ environment: "production", start: false });
+    try {
+      expect((await production.request("/openapi.json")).status).toBe(404);
+      expect((await production.request("/docs")).status).toBe(404);
+    } finally {
+      await production.close();
+    }
+  });
+});

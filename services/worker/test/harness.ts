@@ -35,7 +35,7 @@ export interface TestWorkerOptions {
   environment?: string;
   /** Share another test worker's database (and Redis key space), as a second pod would. */
   sharing?: TestWorker;
-  /** Redis URL for the command connection (default: the test Redis). */
+  /** Redis URL (default: the test Redis). */
   redisUrl?: string;
   /** PostgreSQL URL (default: the test database). */
   databaseUrl?: string;
@@ -98,7 +98,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
   }
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const redis = connectRedis(redisUrl, { logger, name: "test-queue", keyPrefix: keys.prefix });
-  const reader = connectRedis(TEST_REDIS_URL, {
+  const reader = connectRedis(redisUrl, {
     logger,
     name: "test-consumer",
     keyPrefix: keys.prefix,
@@ -168,19 +168,6 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
       }
     },
   };
-}
-
-/** A loopback port nothing listens on (for "the server is away" tests). */
-export async function closedPort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The id from a 202 answer. */

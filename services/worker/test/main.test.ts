@@ -6,12 +6,13 @@ import {
   TEST_REDIS_URL,
   testKeySpace,
   waitFor,
+  freePort,
   type RunningProcess,
   type TestDatabase,
   type TestKeySpace,
 } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closedPort, notificationBody, SIGNING_SECRET, TOKEN } from "./harness.js";
+import { notificationBody, SIGNING_SECRET, TOKEN } from "./harness.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
 
 const cwd = fileURLToPath(new URL("..", import.meta.url));
@@ -48,7 +49,7 @@ afterAll(async () => {
 });
 
 async function startWorker(): Promise<{ process: RunningProcess; url: string }> {
-  const port = String(await closedPort());
+  const port = String(await freePort());
   const started = startProcess(process.execPath, node("src/main.ts"), { cwd, env: { ...env, PORT: port } });
   const listening = await started.waitForLog((line) => line.event === "server_listening");
   return { process: started, url: `http://127.0.0.1:${String(listening.port)}` };

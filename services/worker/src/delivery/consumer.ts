@@ -83,7 +83,8 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     );
   }
 
-  async function claimAbandoned(): Promise<void> {
+  /** Runs up to a batch of abandoned jobs; true when there may be more. */
+  async function claimAbandoned(): Promise<boolean> {
     const claimed = await queue.claimAbandoned(name, { minIdleMs: claimIdleMs, count: batchSize });
     await Promise.all(
       claimed.map((stream) => {
@@ -96,6 +97,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         return run(stream);
       }),
     );
+    return claimed.length === batchSize;
   }
 
   async function loopUntilStopped(): Promise<void> {
@@ -110,8 +112,9 @@ export function createConsumer(options: ConsumerOptions): Consumer {
           groupReady = true;
         }
         if (Date.now() >= nextClaimAt) {
-          await claimAbandoned();
-          nextClaimAt = Date.now() + claimEveryMs;
+          // A backlog (say, of jobs that failed while PostgreSQL was away) drains batch by batch.
+          const more = await claimAbandoned();
+          nextClaimAt = more ? 0 : Date.now() + claimEveryMs;
         }
         if (stopping) break;
         const jobs = await queue.read(reader, name, { count: batchSize, blockMs });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { waitFor } from "@ward/shared/testing";
+import { freePort, privateRedis, waitFor } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closedPort, idOf, notificationBody, startTestWorker, type TestWorker } from "../../test/harness.js";
+import { idOf, notificationBody, startTestWorker, type TestWorker } from "../../test/harness.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../../test/webhook-receiver.js";
 
 const STREAM = "notifications:jobs";
@@ -178,7 +178,7 @@ describe("when a dependency is away", () => {
     });
     const cutOff = await startTestWorker({
       sharing: pod,
-      redisUrl: `redis://127.0.0.1:${await closedPort()}`,
+      redisUrl: `redis://127.0.0.1:${await freePort()}`,
       start: false,
     });
     try {
@@ -199,9 +199,33 @@ describe("when a dependency is away", () => {
     }
   });
 
+  it("is unready while Redis is away, and ready and delivering again once it is back, even empty", async () => {
+    const redis = await privateRedis();
+    await redis.start();
+    const worker = await startTestWorker({ redisUrl: redis.url });
+    try {
+      const ready = async () => (await worker.request("/readyz")).status === 200;
+      await waitFor(ready);
+      await redis.stop();
+      const outage = await waitFor(async () => {
+        const response = await worker.request("/readyz");
+        return response.status === 503 && ((await response.json()) as { checks: Record<string, string> });
+      });
+      expect(outage.checks.redis).toMatch(/^failed: /);
+
+      await redis.start(); // without its data: the stream and the group are gone
+      await waitFor(ready, { timeoutMs: 10_000 });
+      const id = await idOf(await worker.notify(notificationBody()));
+      expect((await worker.finished(id)).status).toBe("delivered");
+    } finally {
+      await worker.close();
+      await redis.stop();
+    }
+  });
+
   it("answers 503 when PostgreSQL is away, so the caller retries", async () => {
     const worker = await startTestWorker({
-      databaseUrl: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`,
+      databaseUrl: `postgres://postgres@127.0.0.1:${await freePort()}/nowhere`,
       start: false,
     });
     try {
