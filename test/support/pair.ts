@@ -1,0 +1,273 @@
+/**
+ * The built gateway and worker as real processes, on a database and Redis key space of their own,
+ * with a webhook receiver: what every end-to-end test in this folder starts once per file.
+ */
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sign } from "hono/jwt";
+import { connectPostgres, type Sql } from "@ward/shared/postgres";
+import {
+  createTestDatabase,
+  freePort,
+  randomSecret,
+  startProcess,
+  TEST_REDIS_URL,
+  testKeySpace,
+  waitFor,
+  type LogLine,
+  type RunningProcess,
+} from "@ward/shared/testing";
+import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export type ServiceName = "gateway" | "worker";
+
+/** One service: its address, every process run of it so far, and how to start and stop it. */
+export interface Service {
+  name: ServiceName;
+  url: string;
+  /** Every process started for this service, oldest first (a restarted worker has two). */
+  runs: RunningProcess[];
+  /** Starts a process and waits until it listens and is ready. */
+  start(): Promise<RunningProcess>;
+  /** SIGTERM to the running process; resolves with its exit code. */
+  stop(): Promise<number | string>;
+  /** The JSON log lines of every run, in order. */
+  lines(): LogLine[];
+  /** The raw stdout of every run, concatenated: what `kubectl logs` of its pod would show. */
+  stdout(): string;
+}
+
+export interface PairSecrets {
+  JWT_SECRET: string;
+  WORKER_TOKEN: string;
+  WEBHOOK_SIGNING_SECRET: string;
+  /** The password inside DATABASE_URL (the test server trusts loopback, so any password works). */
+  DATABASE_PASSWORD: string;
+}
+
+export interface Claims {
+  sub?: string;
+  org_id?: string;
+  /** Unix seconds. Default one hour from now. */
+  exp?: number;
+}
+
+export interface ApiInit extends Omit<RequestInit, "body"> {
+  /** Sent as a JSON body. */
+  json?: unknown;
+  /** A raw body, as is. */
+  body?: string;
+  /** Bearer token; default a valid one for user-1 of org-1; null sends no Authorization header. */
+  token?: string | null;
+  correlationId?: string;
+}
+
+export interface Pair {
+  gateway: Service;
+  worker: Service;
+  receiver: WebhookReceiver;
+  /** The database both services share, for checking stored rows. */
+  sql: Sql;
+  secrets: PairSecrets;
+  /** A JWT signed with the gateway's JWT_SECRET (or `secret`). */
+  token(claims?: Claims, secret?: string): Promise<string>;
+  /** A request to the gateway. */
+  api(path: string, init?: ApiInit): Promise<Response>;
+  /** Every JSON log line of both services, gateway's first. */
+  lines(): LogLine[];
+  /** The lines of both services carrying `correlationId`. */
+  linesOf(correlationId: string): LogLine[];
+  /** Everything every process wrote (migrations included), stdout and stderr. */
+  output(): string;
+  /** Writes each service's stdout to `<dir>/<service>.log`; resolves to the two paths. */
+  saveLogs(dir: string): Promise<Record<ServiceName, string>>;
+  /** SIGTERM both (gateway first), then drops the database and the key space. Exit codes. */
+  stop(): Promise<Record<ServiceName, number | string | undefined>>;
+}
+
+/**
+ * Migrates a fresh database, then starts the built worker and gateway (`node --import
+ * ./dist/instrument.js dist/main.js`) with exactly the environment each needs and fresh random
+ * secrets, and waits until both are ready.
+ *
+ * @example
+ * let pair: Pair;
+ * beforeAll(async () => (pair = await startPair()));
+ * afterAll(async () => expect(await pair.stop()).toEqual({ gateway: 0, worker: 0 }));
+ */
+export async function startPair(): Promise<Pair> {
+  requireBuilt();
+  const db = await createTestDatabase();
+  const keys = testKeySpace();
+  const receiver = await startWebhookReceiver();
+  const secrets: PairSecrets = {
+    JWT_SECRET: randomSecret("jwt"),
+    WORKER_TOKEN: randomSecret("worker-token"),
+    WEBHOOK_SIGNING_SECRET: randomSecret("webhook"),
+    DATABASE_PASSWORD: randomSecret("db-password"),
+  };
+  const databaseUrl = new URL(db.url);
+  databaseUrl.password = secrets.DATABASE_PASSWORD;
+  const [gatewayPort, workerPort] = [await freePort(), await freePort()];
+  const workerUrl = `http://127.0.0.1:${workerPort}`;
+  const common = {
+    ENVIRONMENT: "test",
+    LOG_LEVEL: "debug",
+    DATABASE_URL: databaseUrl.toString(),
+  };
+  const running = {
+    ...common,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: keys.prefix,
+    WORKER_TOKEN: secrets.WORKER_TOKEN,
+    SHUTDOWN_DELAY_MS: "0",
+  };
+  const others: RunningProcess[] = [];
+  const worker = service("worker", workerUrl, {
+    ...running,
+    PORT: String(workerPort),
+    WEBHOOK_URL: receiver.url,
+    WEBHOOK_SIGNING_SECRET: secrets.WEBHOOK_SIGNING_SECRET,
+  });
+  const gateway = service("gateway", `http://127.0.0.1:${gatewayPort}`, {
+    ...running,
+    PORT: String(gatewayPort),
+    JWT_SECRET: secrets.JWT_SECRET,
+    WORKER_URL: workerUrl,
+  });
+
+  try {
+    await Promise.all(
+      (["gateway", "worker"] as const).map(async (name) => {
+        const run = startProcess(process.execPath, ["dist/migrate.js"], { cwd: folderOf(name), env: common });
+        others.push(run);
+        const code = await run.exited;
+        if (code !== 0) throw new Error(`the ${name} migrations exited ${code}:\n${run.logs.text()}`);
+      }),
+    );
+    await Promise.all([worker.start(), gateway.start()]);
+  } catch (error) {
+    // Leave nothing behind: no process, no database, no keys.
+    for (const run of [...gateway.runs, ...worker.runs]) run.child.kill("SIGKILL");
+    await Promise.all([...gateway.runs, ...worker.runs].map((run) => run.exited));
+    await receiver.close();
+    await keys.clean();
+    await db.drop();
+    throw error;
+  }
+
+  const sql = connectPostgres(db.url, { applicationName: "ward-e2e", max: 2 });
+  const token: Pair["token"] = (claims = {}, secret = secrets.JWT_SECRET) =>
+    sign(
+      {
+        sub: "user-1",
+        org_id: "org-1",
+        exp: Math.floor(Date.now() / 1000) + 3600,
+        ...claims,
+      },
+      secret,
+      "HS256",
+    );
+  const lines = () => [...gateway.lines(), ...worker.lines()];
+
+  return {
+    gateway,
+    worker,
+    receiver,
+    sql,
+    secrets,
+    token,
+    async api(path, { json, body, token: bearer, correlationId, headers: given, ...init } = {}) {
+      const headers = new Headers(given);
+      const authorization = bearer === undefined ? await token() : bearer;
+      if (authorization !== null) headers.set("authorization", `Bearer ${authorization}`);
+      if (correlationId !== undefined) headers.set("x-correlation-id", correlationId);
+      if (json !== undefined) headers.set("content-type", "application/json");
+      return fetch(`${gateway.url}${path}`, {
+        ...init,
+        headers,
+        body: json !== undefined ? JSON.stringify(json) : body,
+      });
+    },
+    lines,
+    linesOf: (correlationId) => lines().filter((line) => line.correlation_id === correlationId),
+    output: () =>
+      [...others, ...gateway.runs, ...worker.runs]
+        .map((run) => `${run.logs.text()}\n${run.stderr.text()}`)
+        .join("\n"),
+    async saveLogs(dir) {
+      const paths = { gateway: join(dir, "gateway.log"), worker: join(dir, "worker.log") };
+      await writeFile(paths.gateway, gateway.stdout());
+      await writeFile(paths.worker, worker.stdout());
+      return paths;
+    },
+    async stop() {
+      // The gateway first, as a rollout would drain it: its relay must not be cut off mid-call.
+      const exits = { gateway: await stopIfRunning(gateway), worker: await stopIfRunning(worker) };
+      await sql.end({ timeout: 5 });
+      await receiver.close();
+      await keys.clean();
+      await db.drop();
+      return exits;
+    },
+  };
+}
+
+function service(name: ServiceName, url: string, env: Record<string, string>): Service {
+  const runs: RunningProcess[] = [];
+  const current = () => {
+    const last = runs.at(-1);
+    return last && last.child.exitCode === null && last.child.signalCode === null ? last : undefined;
+  };
+  return {
+    name,
+    url,
+    runs,
+    async start() {
+      if (current()) throw new Error(`the ${name} is already running`);
+      const run = startProcess(process.execPath, ["--import", "./dist/instrument.js", "dist/main.js"], {
+        cwd: folderOf(name),
+        env,
+      });
+      runs.push(run);
+      await run.waitForLog((line) => line.event === "server_listening");
+      await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, {
+        what: `${name} /readyz to answer 200`,
+      });
+      return run;
+    },
+    async stop() {
+      const run = current();
+      if (!run) throw new Error(`the ${name} is not running`);
+      return run.stop("SIGTERM");
+    },
+    lines: () => runs.flatMap((run) => run.logs.lines),
+    stdout: () => runs.map((run) => `${run.logs.text()}\n`).join(""),
+  };
+}
+
+async function stopIfRunning(service: Service): Promise<number | string | undefined> {
+  const last = service.runs.at(-1);
+  if (!last) return undefined;
+  return last.child.exitCode === null && last.child.signalCode === null ? service.stop() : last.exited;
+}
+
+function folderOf(name: ServiceName): string {
+  return join(ROOT, "services", name);
+}
+
+/** These tests run the built services; say so plainly when they are not built. */
+function requireBuilt(): void {
+  for (const file of ["services/gateway/dist/main.js", "services/worker/dist/main.js", "shared/dist"]) {
+    if (!existsSync(join(ROOT, file))) {
+      throw new Error(
+        `${file} is missing: the end-to-end tests run the built services. Run \`pnpm build\` first ` +
+          "(`pnpm test` builds before it runs the tests).",
+      );
+    }
+  }
+}
