@@ -30,3 +30,4 @@ export {
 } from "./load.js";
 export { logging, postgres, redis, sentry, server, workerToken, type ServerOptions } from "./pieces.js";
 export { renderEnvExample, type ServiceSettings } from "./env-example.js";
+export { describeSettings, type SettingDescription } from "./describe.js";
