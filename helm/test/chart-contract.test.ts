@@ -1,5 +1,6 @@
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
+import type { Environment } from "@ward/shared/settings";
 import { describe, expect, it } from "vitest";
 import {
   findObject,
@@ -11,11 +12,11 @@ import {
   serviceContainer,
   type KubeObject,
 } from "./chart.js";
-import { requiredWithWebhook, secretSettings, serviceSettings } from "./service-settings.js";
+import { secretSettings, serviceSettings, settingsContract } from "./service-settings.js";
 
 const services = ["gateway", "worker"] as const;
 const defaultPorts = { gateway: 8080, worker: 8081 };
-const isSecretSetting = (name: string) => (secretSettings as readonly string[]).includes(name);
+const isSecretSetting = (name: string) => secretSettings.includes(name);
 const envNames = (container: IContainer) => (container.env ?? []).map((variable) => variable.name);
 const secretRefs = (objects: KubeObject[]) =>
   renderedPods(objects).flatMap(({ spec }) =>
@@ -29,11 +30,14 @@ const configValue = (objects: KubeObject[], service: string, key: string) =>
 describe.each(scenarios)("scenario ci/%s", (scenario) => {
   const objects = () => renderScenario(scenario);
 
-  it.each(services)("supplies every setting the %s requires", (service) => {
+  it.each(services)("supplies every setting the %s requires in the environment it renders", (service) => {
     const names = envNames(serviceContainer(objects(), service));
-    const required = [...serviceSettings[service].required];
-    if (service === "worker" && configValue(objects(), "worker", "WEBHOOK_URL"))
-      required.push(requiredWithWebhook);
+    const environment = configValue(objects(), service, "ENVIRONMENT") as Environment;
+    const contract = settingsContract(service, { environment, inKubernetes: true });
+    const required = [...contract.required];
+    for (const [name, trigger] of Object.entries(contract.requiredWhen)) {
+      if (configValue(objects(), service, trigger)) required.push(name);
+    }
     expect(names).toEqual(expect.arrayContaining(required));
   });
 
