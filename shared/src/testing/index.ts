@@ -198,3 +198,4 @@ export function randomSecret(label: string): string {
 }
 
 export { freePort, privateRedis, type PrivateRedis } from "./redis-server.js";
+export { privatePostgres, type PrivatePostgres } from "./postgres-server.js";
