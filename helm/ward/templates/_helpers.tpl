@@ -102,6 +102,11 @@ CORS_ORIGINS: {{ join "," . | quote }}
 WEBHOOK_URL: {{ . | quote }}
 {{- end }}
 MAX_ATTEMPTS: {{ $service.config.maxAttempts | quote }}
+{{- range $name, $key := dict "WEBHOOK_TIMEOUT_MS" "webhookTimeoutMs" "RETRY_BASE_MS" "retryBaseMs" "RETRY_MAX_MS" "retryMaxMs" "STALLED_JOB_MS" "stalledJobMs" }}
+{{- with index $service.config $key }}
+{{ $name }}: {{ . | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 

@@ -55,7 +55,24 @@ const outbound = createOutboundAgent({ logger });
 lifecycle.onShutdown("outbound", () => outbound.close());
 
 // 5. The worker: HTTP app, consumer, scheduler and their readiness checks.
-const worker = createWorker({ logger, readiness, sql, redis, reader, outbound, settings });
+const stalledMs = settings.STALLED_JOB_MS;
+const worker = createWorker({
+  logger,
+  readiness,
+  sql,
+  redis,
+  reader,
+  outbound,
+  settings,
+  tuning: {
+    webhookTimeoutMs: settings.WEBHOOK_TIMEOUT_MS,
+    backoff: { baseMs: settings.RETRY_BASE_MS, maxMs: settings.RETRY_MAX_MS },
+    // A claim must outlast the slowest webhook call, or a second consumer could call it meanwhile.
+    leaseMs: Math.max(stalledMs, 2 * settings.WEBHOOK_TIMEOUT_MS),
+    consumer: { claimIdleMs: stalledMs },
+    scheduler: { sweepGraceMs: stalledMs, sweepEveryMs: Math.min(15_000, stalledMs / 2) },
+  },
+});
 
 // 6. Serve. On SIGTERM: readiness 503, then after SHUTDOWN_DELAY_MS the server stops accepting
 // while in-flight requests and jobs finish; then Redis and PostgreSQL close; exit 0.
