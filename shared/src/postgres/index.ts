@@ -4,6 +4,7 @@ import postgres, { type Sql } from "postgres";
 import type { Logger } from "../logging/index.js";
 
 export type { Sql } from "postgres";
+export { isStorableText } from "./storable-text.js";
 
 export interface PostgresOptions {
   /** Shown in `pg_stat_activity`, e.g. "ward-gateway". */
