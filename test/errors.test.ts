@@ -226,3 +226,15 @@ describe("the worker called directly", () => {
     expect(pair.receiver.callsForTask(notification.task.id)).toEqual([]);
   });
 });
+
+describe("secrets", () => {
+  it("are not echoed or logged when a caller sends one as a token", async () => {
+    const response = await pair.api("/api/v1/tasks", { token: pair.secrets.WORKER_TOKEN });
+    const body = await errorOf(response, 401);
+    expect(JSON.stringify(body)).not.toContain(pair.secrets.WORKER_TOKEN);
+  });
+
+  it("show nowhere in any process's output after all these errors", () => {
+    expect(pair.leakedSecrets()).toEqual([]);
+  });
+});

@@ -195,3 +195,74 @@ describe("completing a task", () => {
     ]);
   });
 });
+
+describe("reading a task", () => {
+  it("is served from the cache the second time, each read logged under its own id", async () => {
+    const { task } = await createTask("Read me twice");
+    const path = `/api/v1/tasks/${task.id}`;
+    expect((await pair.api(path, { correlationId: "read-1" })).status).toBe(200);
+    expect((await pair.api(path, { correlationId: "read-2" })).status).toBe(200);
+    expect(lineOf("read-1", "gateway", "cache_miss", { level: "debug" })).toBeDefined();
+    expect(lineOf("read-2", "gateway", "cache_hit", { level: "debug" })).toBeDefined();
+  });
+
+  it("shows it completed right after completing it, though it was cached open", async () => {
+    const { task } = await createTask("Complete me while cached");
+    const path = `/api/v1/tasks/${task.id}`;
+    expect(((await (await pair.api(path)).json()) as Task).status).toBe("open");
+    expect((await pair.api(`${path}/complete`, { method: "POST" })).status).toBe(200);
+    expect(((await (await pair.api(path)).json()) as Task).status).toBe("completed");
+  });
+});
+
+describe("start-up and secrets", () => {
+  it("logs config_loaded as each service's first line", () => {
+    for (const service of [pair.gateway, pair.worker]) {
+      const first = JSON.parse(service.runs[0]?.logs.raw[0] ?? "{}") as LogLine;
+      expect(first).toMatchObject({ event: "config_loaded", service: service.name, level: "info" });
+    }
+  });
+
+  it("shows the gateway's secrets as set or unset, its other settings as they are", () => {
+    const { settings } = pair.gateway.lines()[0] ?? {};
+    expect(settings).toMatchObject({
+      DATABASE_URL: "set",
+      REDIS_URL: "set",
+      JWT_SECRET: "set",
+      WORKER_TOKEN: "set",
+      SENTRY_DSN: "unset",
+      ENVIRONMENT: "test",
+      LOG_LEVEL: "debug",
+      WORKER_URL: pair.worker.url,
+      PORT: Number(new URL(pair.gateway.url).port),
+    });
+  });
+
+  it("shows the worker's secrets as set or unset, its other settings as they are", () => {
+    const { settings } = pair.worker.lines()[0] ?? {};
+    expect(settings).toMatchObject({
+      DATABASE_URL: "set",
+      REDIS_URL: "set",
+      WORKER_TOKEN: "set",
+      WEBHOOK_SIGNING_SECRET: "set",
+      SENTRY_DSN: "unset",
+      ENVIRONMENT: "test",
+      WEBHOOK_URL: pair.receiver.url,
+      PORT: Number(new URL(pair.worker.url).port),
+    });
+  });
+
+  it("writes no secret value in any line, of any process, after a whole journey", () => {
+    expect(pair.receiver.calls.length).toBeGreaterThan(0);
+    expect(pair.leakedSecrets()).toEqual([]);
+    // Not even part of one: every secret of the run carries this marker.
+    expect(pair.output()).not.toContain("-canary-");
+  });
+
+  it("writes nothing but JSON lines to stdout and nothing to stderr", () => {
+    for (const run of [...pair.gateway.runs, ...pair.worker.runs]) {
+      expect(run.logs.lines.length).toBe(run.logs.raw.length);
+      expect(run.stderr.text()).toBe("");
+    }
+  });
+});

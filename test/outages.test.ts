@@ -124,3 +124,10 @@ describe("a webhook receiver that fails at first", () => {
     expect(retry).toMatchObject({ service: "worker", level: "warn", notification_id: notification.id });
   });
 });
+
+describe("failed attempts", () => {
+  it("log no secret value, not even in their errors", () => {
+    expect(pair.lines().some((line) => line.event === "outbox_delivery_failed")).toBe(true);
+    expect(pair.leakedSecrets()).toEqual([]);
+  });
+});

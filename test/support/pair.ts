@@ -83,6 +83,8 @@ export interface Pair {
   linesOf(correlationId: string): LogLine[];
   /** Everything every process wrote (migrations included), stdout and stderr. */
   output(): string;
+  /** The names of the secrets whose value shows anywhere in `output()`; the hope is none. */
+  leakedSecrets(): string[];
   /** Writes each service's stdout to `<dir>/<service>.log`; resolves to the two paths. */
   saveLogs(dir: string): Promise<Record<ServiceName, string>>;
   /** SIGTERM both (gateway first), then drops the database and the key space. Exit codes. */
@@ -173,6 +175,10 @@ export async function startPair(): Promise<Pair> {
       "HS256",
     );
   const lines = () => [...gateway.lines(), ...worker.lines()];
+  const output = () =>
+    [...others, ...gateway.runs, ...worker.runs]
+      .map((run) => `${run.logs.text()}\n${run.stderr.text()}`)
+      .join("\n");
 
   return {
     gateway,
@@ -195,10 +201,13 @@ export async function startPair(): Promise<Pair> {
     },
     lines,
     linesOf: (correlationId) => lines().filter((line) => line.correlation_id === correlationId),
-    output: () =>
-      [...others, ...gateway.runs, ...worker.runs]
-        .map((run) => `${run.logs.text()}\n${run.stderr.text()}`)
-        .join("\n"),
+    output,
+    leakedSecrets: () => {
+      const text = output();
+      return (Object.entries(secrets) as [keyof PairSecrets, string][])
+        .filter(([, value]) => text.includes(value))
+        .map(([name]) => name);
+    },
     async saveLogs(dir) {
       const paths = { gateway: join(dir, "gateway.log"), worker: join(dir, "worker.log") };
       await writeFile(paths.gateway, gateway.stdout());
