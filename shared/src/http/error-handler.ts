@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { currentCorrelationId } from "../correlation/index.js";
 import { ApiError, reportError, type ErrorDetail } from "../errors/index.js";
+import { isDatabaseUnavailable } from "../postgres/unavailable.js";
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -47,7 +48,8 @@ interface Answer {
  * The app's `onError`: answers JSON `{ error, message, correlation_id, details? }`.
  * `ApiError` and Hono's `HTTPException` keep their status (and an HTTPException's response
  * headers, such as `WWW-Authenticate`); zod errors are 400 `validation_failed` with field
- * `details`; a body that is not JSON is 400 `invalid_json`; anything else is 500
+ * `details`; a body that is not JSON is 400 `invalid_json`; PostgreSQL out of reach is 503
+ * `service_unavailable`; anything else is 500
  * `internal_error` with a generic message. 5xx are reported to Sentry, 4xx are not.
  * Logging is left to the request logging middleware (`request_failed` carries the error).
  *
@@ -99,6 +101,11 @@ function answerFor(err: Error, c: Context): Answer {
       message: issue.message,
     }));
     return { status: 400, body: { error: "validation_failed", message: "The request is invalid", details } };
+  }
+  if (isDatabaseUnavailable(err)) {
+    // An outage, not a bug: the caller may try again (and readiness already says so).
+    const message = "A service this request needs is unavailable; try again shortly";
+    return { status: 503, body: { error: "service_unavailable", message } };
   }
   if (err instanceof SyntaxError && ("text" in c.req.bodyCache || "json" in c.req.bodyCache)) {
     // The route read the body and JSON.parse rejected it: the caller's mistake, not ours.

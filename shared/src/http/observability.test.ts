@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { bindContext, currentCorrelationId } from "../correlation/index.js";
 import { ApiError } from "../errors/index.js";
+import { connectPostgres } from "../postgres/index.js";
+import { freePort } from "../testing/index.js";
 import { handleClientErrors, useObservability } from "./index.js";
 import { capturedLogger, serveApp } from "./testing/index.js";
 
@@ -35,6 +37,11 @@ app.get("/challenge", () => {
 app.get("/conflict", () => {
   throw new ApiError(409, "task_already_done", "The task is already done");
 });
+// A real client of a port nothing listens on: PostgreSQL is away.
+const awayDatabase = connectPostgres(`postgres://postgres@127.0.0.1:${await freePort()}/ward`, {
+  applicationName: "ward-test",
+});
+app.get("/database-away", async (c) => c.json(await awayDatabase`select 1`));
 app.get("/unavailable", () => {
   throw new ApiError(503, "worker_unavailable", "The worker is not answering");
 });
@@ -179,6 +186,16 @@ describe("error responses", () => {
       error: "unauthorized",
       message: "Authentication is required",
       correlation_id: "err-401",
+    });
+  });
+
+  it("answer PostgreSQL out of reach with 503 service_unavailable", async () => {
+    const res = await get("/database-away", { "x-correlation-id": "err-db-away" });
+    expect(res.status).toBe(503);
+    expect(res.json()).toEqual({
+      error: "service_unavailable",
+      message: "A service this request needs is unavailable; try again shortly",
+      correlation_id: "err-db-away",
     });
   });
 

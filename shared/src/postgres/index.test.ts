@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logging/index.js";
-import { createTestDatabase, LogCapture, type TestDatabase } from "../testing/index.js";
-import { connectPostgres, migrate } from "./index.js";
+import { createTestDatabase, LogCapture, privatePostgres, type TestDatabase } from "../testing/index.js";
+import { connectPostgres, isDatabaseUnavailable, migrate } from "./index.js";
 
 let db: TestDatabase;
 const capture = new LogCapture();
@@ -18,7 +18,12 @@ afterAll(() => db.drop());
 describe("connectPostgres", () => {
   it("connects to the database the URL names, whatever the PG* variables say", async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { PGDATABASE: "nowhere", PGHOST: "192.0.2.1", PGPASSWORD: "not-this", PGUSER: "nobody" });
+    Object.assign(process.env, {
+      PGDATABASE: "nowhere",
+      PGHOST: "192.0.2.1",
+      PGPASSWORD: "not-this",
+      PGUSER: "nobody",
+    });
     try {
       const sql = connectPostgres(db.url, { applicationName: "ward-test" });
       const [row] = await sql<{ db: string; app: string }[]>`
@@ -31,12 +36,48 @@ describe("connectPostgres", () => {
   });
 });
 
+describe("a pool whose PostgreSQL went away", () => {
+  it("says the database is unavailable, and answers within a second or so of its return", async () => {
+    const server = await privatePostgres();
+    await server.start();
+    const sql = connectPostgres(server.url, { applicationName: "ward-test", max: 4 });
+    try {
+      await sql`select 1`;
+      await server.stop();
+      // Many failed connections, as under load: the client's own backoff would grow to 20 s.
+      const errors = await Promise.all(
+        Array.from({ length: 12 }, () => sql`select 1`.catch((caught: unknown) => caught)),
+      );
+      expect(errors.filter((error) => !isDatabaseUnavailable(error))).toEqual([]);
+      await server.start();
+      const back = performance.now();
+      await sql`select 1`;
+      expect(performance.now() - back).toBeLessThan(1500);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await server.destroy();
+    }
+  });
+
+  it("does not call a wrong query an outage", async () => {
+    const sql = connectPostgres(db.url, { applicationName: "ward-test" });
+    const error = await sql`select no_such_column`.catch((caught: unknown) => caught);
+    await sql.end();
+    expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
 describe("migrate", () => {
   it("applies each migration exactly once when many replicas run it at the same time", async () => {
     const directory = await mkdtemp(join(tmpdir(), "ward-migrations-"));
     await writeFile(join(directory, "001_items.sql"), "create table items (id int primary key);");
-    await writeFile(join(directory, "002_seed.sql"), "insert into items values (1); insert into items values (2);");
-    const clients = Array.from({ length: 5 }, () => connectPostgres(db.url, { applicationName: "ward-test" }));
+    await writeFile(
+      join(directory, "002_seed.sql"),
+      "insert into items values (1); insert into items values (2);",
+    );
+    const clients = Array.from({ length: 5 }, () =>
+      connectPostgres(db.url, { applicationName: "ward-test" }),
+    );
     const results = await Promise.all(
       clients.map((sql) => migrate(sql, { directory, table: "test_migrations", logger })),
     );
@@ -50,9 +91,14 @@ describe("migrate", () => {
   it("leaves nothing half-applied when a migration fails, and says which one", async () => {
     const directory = await mkdtemp(join(tmpdir(), "ward-migrations-"));
     await writeFile(join(directory, "001_ok.sql"), "create table fine (id int);");
-    await writeFile(join(directory, "002_bad.sql"), "create table half (id int); select no_such_column from fine;");
+    await writeFile(
+      join(directory, "002_bad.sql"),
+      "create table half (id int); select no_such_column from fine;",
+    );
     const sql = connectPostgres(db.url, { applicationName: "ward-test" });
-    await expect(migrate(sql, { directory, table: "bad_migrations", logger })).rejects.toThrow(/no_such_column/);
+    await expect(migrate(sql, { directory, table: "bad_migrations", logger })).rejects.toThrow(
+      /no_such_column/,
+    );
     const tables = await sql<{ name: string }[]>`
       select table_name as name from information_schema.tables where table_name in ('fine', 'half')`;
     expect(tables.map((t) => t.name)).toEqual(["fine"]);

@@ -4,6 +4,7 @@ import postgres, { type Sql } from "postgres";
 import type { Logger } from "../logging/index.js";
 
 export type { Sql } from "postgres";
+export { isDatabaseUnavailable } from "./unavailable.js";
 export { isStorableText } from "./storable-text.js";
 
 export interface PostgresOptions {
@@ -42,6 +43,7 @@ export function connectPostgres(url: string, options: PostgresOptions): Sql {
     max_lifetime: 30 * 60,
     max_pipeline: 100,
     keep_alive: 60,
+    backoff: reconnectDelaySeconds,
     prepare: true,
     debug: false,
     // true: with false, reserve() on a fresh pool never resolves (postgres 3.4).
@@ -94,4 +96,13 @@ export async function migrate(sql: Sql, options: MigrateOptions): Promise<string
     await lock`select pg_advisory_unlock(hashtext(${options.table}))`.catch(() => {});
     lock.release();
   }
+}
+
+/**
+ * Seconds before a connection that failed tries again: 0.1 s doubling per failure in the pool,
+ * at most 1 s, with jitter. The client's own default grows to 20 s, so a pool that saw a few
+ * seconds' outage under load stayed unready long after PostgreSQL was back.
+ */
+function reconnectDelaySeconds(failures: number): number {
+  return Math.min(0.1 * 2 ** failures, 1) * (0.5 + Math.random() / 2);
 }
