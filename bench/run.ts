@@ -1,0 +1,123 @@
+/**
+ * `pnpm bench [--only inbound,hop,services] [--duration S] [--rounds N] [--connections N]`:
+ * ward's cost against its baselines in one run, on loopback. Builds first (the services run from
+ * dist), prints Markdown tables with the budgets, and writes bench/results/latest.json.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, tmpdir, type, release } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { pinSelf, PINNING, ROOT } from "./lib/processes.js";
+import { checkBudgets, formatReport, type BenchResults } from "./lib/report.js";
+import { measureHop } from "./scenarios/hop.js";
+import { measureInbound } from "./scenarios/inbound.js";
+import { measureServices } from "./scenarios/services.js";
+import type { BenchSettings } from "./scenarios/settings.js";
+
+const SCENARIOS = ["inbound", "hop", "services"] as const;
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: "string", default: SCENARIOS.join(",") },
+    duration: { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
+    connections: { type: "string", default: "32" },
+  },
+});
+const only = new Set(args.only.split(","));
+for (const name of only) {
+  if (!(SCENARIOS as readonly string[]).includes(name))
+    fail(`--only takes ${SCENARIOS.join(", ")}, not ${name}`);
+}
+const positive = (name: string, value: string) => {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) fail(`--${name} must be a whole number above 0`);
+  return number;
+};
+
+const scratch = mkdtempSync(join(tmpdir(), "ward-bench-"));
+const settings: BenchSettings = {
+  duration: positive("duration", args.duration),
+  warmUp: 2,
+  rounds: positive("rounds", args.rounds),
+  connections: positive("connections", args.connections),
+  scratch,
+  progress: (line) => console.error(line),
+};
+
+console.error("bench: building (the services run from dist)");
+const build = spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, "-b"], {
+  cwd: ROOT,
+  stdio: "inherit",
+});
+if (build.status !== 0) fail("the build failed; fix it and run pnpm bench again");
+
+const started = performance.now();
+const results: BenchResults = { meta: meta(), budgets: [] };
+try {
+  pinSelf(true);
+  if (only.has("inbound")) {
+    console.error("bench: inbound stack");
+    results.inbound = await measureInbound(settings);
+  }
+  if (only.has("hop")) {
+    console.error("bench: one hop");
+    results.hop = await measureHop(settings);
+  }
+  pinSelf(false);
+  if (only.has("services")) {
+    console.error("bench: services");
+    results.services = await measureServices(settings);
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+results.budgets = checkBudgets(results.inbound, results.hop, results.services);
+results.meta.seconds = Math.round((performance.now() - started) / 1000);
+
+console.log(formatReport(results));
+mkdirSync(`${ROOT}bench/results`, { recursive: true });
+writeFileSync(`${ROOT}bench/results/latest.json`, `${JSON.stringify(results, null, 2)}\n`);
+console.error(`\nbench: ${String(results.meta.seconds)} s; figures in bench/results/latest.json`);
+// Budgets are reported, never enforced: a slow machine is not a broken build.
+process.exit(0);
+
+function meta(): Record<string, unknown> {
+  const cpu = cpus();
+  const version = (path: string) =>
+    (JSON.parse(readFileSync(`${ROOT}${path}/package.json`, "utf8")) as { version: string }).version;
+  const git = (...gitArgs: string[]) =>
+    spawnSync("git", gitArgs, { cwd: ROOT, encoding: "utf8" }).stdout.trim();
+  const dirty = git("status", "--porcelain", "--", "shared/src", "services") !== "";
+  return {
+    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    machine: `${cpu[0]?.model ?? "unknown CPU"} × ${cpu.length}, ${Math.round(totalmem() / 2 ** 30)} GB, ${type()} ${release()}`,
+    node: process.versions.node,
+    versions: [
+      ["hono", "node_modules/hono"],
+      ["@hono/node-server", "node_modules/@hono/node-server"],
+      ["fastify", "node_modules/fastify"],
+      ["pino", "shared/node_modules/pino"],
+      ["undici", "node_modules/undici"],
+      ["autocannon", "node_modules/autocannon"],
+    ]
+      .map(([name, path]) => `${name} ${version(path!)}`)
+      .join(", "),
+    commit: `${git("rev-parse", "--short", "HEAD")}${dirty ? " + local changes" : ""}`,
+    pinning: PINNING.server
+      ? `servers on CPU ${PINNING.server}, load generator on CPU ${PINNING.load}`
+      : `not pinned (${PINNING.reason})`,
+    settings: {
+      duration: settings.duration,
+      warmUp: settings.warmUp,
+      rounds: settings.rounds,
+      connections: settings.connections,
+    },
+  };
+}
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+}

@@ -1,0 +1,14 @@
+/** How long and how hard each measurement runs (bench/run.ts sets them from its flags). */
+export interface BenchSettings {
+  /** Seconds of load per measured run. */
+  duration: number;
+  /** Seconds of load per warm-up run. */
+  warmUp: number;
+  /** Measured runs per variant; the figures are their medians. */
+  rounds: number;
+  /** Open connections of the load generator. */
+  connections: number;
+  /** Where servers write their logs for the length of the run. */
+  scratch: string;
+  progress: (line: string) => void;
+}
