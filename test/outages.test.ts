@@ -125,6 +125,36 @@ describe("a webhook receiver that fails at first", () => {
   });
 });
 
+describe("both services restarted while a notification waits in the outbox", () => {
+  const id = "outlives-restarts-1";
+  let exits: (number | string)[];
+  let taskId: string;
+  let notification: Notification;
+
+  beforeAll(async () => {
+    const workerExit = await pair.worker.stop();
+    taskId = (await createTask("Outlives both processes", id)).task.id;
+    await waitFor(() => pair.linesOf(id).find((line) => line.event === "outbox_delivery_failed"), {
+      what: "a failed delivery to the stopped worker",
+    });
+    exits = [workerExit, await pair.gateway.stop()];
+    await Promise.all([pair.worker.start(), pair.gateway.start()]);
+    notification = await settled(taskId);
+  });
+
+  it("lets the gateway stop cleanly with the delivery still owed", () => {
+    expect(exits).toEqual([0, 0]);
+  });
+
+  it("delivers it once, under its original correlation id, from the new gateway", () => {
+    const calls = pair.receiver.callsForTask(taskId);
+    expect(calls.map((call) => call.headers["x-correlation-id"])).toEqual([id]);
+    expect(pair.receiver.acceptedWithKey(notification.id)).toBe(1);
+    const relayed = pair.gateway.runs.at(-1)?.logs.lines.filter((line) => line.correlation_id === id);
+    expect(relayed?.map((line) => line.event)).toContain("outbox_delivered");
+  });
+});
+
 describe("failed attempts", () => {
   it("log no secret value, not even in their errors", () => {
     expect(pair.lines().some((line) => line.event === "outbox_delivery_failed")).toBe(true);
