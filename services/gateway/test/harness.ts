@@ -78,7 +78,7 @@ export interface Claims {
   org_id: string;
 }
 
-export async function startGateway(backing: Backing, options: GatewayOptions = {}): Promise<Gateway> {
+export function startGateway(backing: Backing, options: GatewayOptions = {}): Gateway {
   const logs = new LogCapture();
   const logger = createLogger({
     service: "gateway",

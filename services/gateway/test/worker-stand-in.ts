@@ -50,14 +50,19 @@ export class WorkerStandIn {
     return this.received.filter((request) => request.idempotencyKey === key);
   }
 
+  /** Listens on its port; does nothing when it already does. */
   async start(): Promise<void> {
+    if (this.server) return;
     const server = createServer((request, response) => {
       void this.handle(request).then(({ status, body }) => {
         response.writeHead(status, { "content-type": "application/json" });
         response.end(JSON.stringify(body));
       });
     });
-    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.port, "127.0.0.1", resolve);
+    });
     this.server = server;
   }
 

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { verify } from "hono/jwt";
 import { z } from "zod";
 import { bindContext } from "@ward/shared/correlation";
+import { isStorableText } from "@ward/shared/postgres";
 import type { Logger } from "@ward/shared/logging";
 
 /** Who is calling: the JWT's `sub` and `org_id`. */
@@ -23,10 +24,9 @@ export interface AuthenticateOptions {
   logger: Logger;
 }
 
-const Claims = z.object({
-  sub: z.string().trim().min(1).max(200),
-  org_id: z.string().trim().min(1).max(200),
-});
+// Both end up in queries: text PostgreSQL would refuse is a bad token, not a 500.
+const claim = z.string().trim().min(1).max(200).refine(isStorableText);
+const Claims = z.object({ sub: claim, org_id: claim });
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
 

@@ -30,12 +30,7 @@ export function decodeCursor(cursor: string): PagePosition {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (Array.isArray(decoded) && decoded.length === 2) {
       const [createdAt, id] = decoded as unknown[];
-      if (
-        typeof createdAt === "string" &&
-        TIMESTAMP.test(createdAt) &&
-        typeof id === "string" &&
-        UUID.test(id)
-      ) {
+      if (typeof createdAt === "string" && isRealTime(createdAt) && typeof id === "string" && UUID.test(id)) {
         return { createdAt, id };
       }
     }
@@ -45,4 +40,12 @@ export function decodeCursor(cursor: string): PagePosition {
   throw new ApiError(400, "validation_failed", "The request is invalid", {
     details: [{ path: "cursor", message: "is not a cursor this API returned" }],
   });
+}
+
+/** Shaped like a position and a real time in years 1 to 9999, which PostgreSQL can compare with. */
+function isRealTime(text: string): boolean {
+  if (!TIMESTAMP.test(text) || text.startsWith("0000")) return false;
+  const time = new Date(`${text.slice(0, 23)}Z`);
+  // A 31 February or a 25th hour does not come back the same.
+  return !Number.isNaN(time.getTime()) && time.toISOString().slice(0, 19) === text.slice(0, 19);
 }

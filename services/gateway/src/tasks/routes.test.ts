@@ -8,7 +8,7 @@ let gateway: Gateway;
 
 beforeAll(async () => {
   backing = await createBacking();
-  gateway = await startGateway(backing);
+  gateway = startGateway(backing);
 });
 
 afterAll(async () => {

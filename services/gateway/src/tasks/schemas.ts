@@ -1,4 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { isStorableText } from "@ward/shared/postgres";
+
+const STORABLE = "must not contain NUL or unpaired surrogate characters";
 
 /** A task as the API shows it. */
 export const TaskSchema = z
@@ -24,10 +27,12 @@ export const NewTaskSchema = z
       .trim()
       .min(1, "must not be empty")
       .max(200, "must be at most 200 characters")
+      .refine(isStorableText, STORABLE)
       .openapi({ example: "Renew the TLS certificate" }),
     description: z
       .string()
       .max(2000, "must be at most 2000 characters")
+      .refine(isStorableText, STORABLE)
       .optional()
       .openapi({ example: "It expires on the 14th." }),
   })
