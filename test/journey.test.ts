@@ -196,6 +196,25 @@ describe("completing a task", () => {
   });
 });
 
+describe("tasks created at the same time", () => {
+  it("each reach the receiver once, under their own request's id, on every line", async () => {
+    const ids = Array.from({ length: 16 }, (_, n) => `burst-${n}`);
+    const created = await Promise.all(ids.map((id) => createTask(`Burst ${id}`, id)));
+    const calls = await Promise.all(created.map(({ task }) => delivered(task.id)));
+    await Promise.all(ids.map(jobCompleted));
+
+    calls.forEach((call, n) => {
+      expect(call.headers["x-correlation-id"]).toBe(ids[n]);
+      expect(pair.receiver.acceptedWithKey(call.json?.id ?? "")).toBe(1);
+    });
+    // Jobs run side by side in one worker: no line may carry another job's id.
+    for (const call of calls) {
+      const lines = pair.lines().filter((line) => line.notification_id === call.json?.id);
+      expect(new Set(lines.map((line) => line.correlation_id))).toEqual(new Set([call.json?.correlation_id]));
+    }
+  });
+});
+
 describe("reading a task", () => {
   it("is served from the cache the second time, each read logged under its own id", async () => {
     const { task } = await createTask("Read me twice");

@@ -23,6 +23,9 @@ import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.j
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
+/** Longer than any graceful shutdown here should take (SHUTDOWN_DELAY_MS is 0). */
+const STOP_DEADLINE_MS = 20_000;
+
 export type ServiceName = "gateway" | "worker";
 
 /** One service: its address, every process run of it so far, and how to start and stop it. */
@@ -33,7 +36,7 @@ export interface Service {
   runs: RunningProcess[];
   /** Starts a process and waits until it listens and is ready. */
   start(): Promise<RunningProcess>;
-  /** SIGTERM to the running process; resolves with its exit code. */
+  /** SIGTERM to the running process; resolves with its exit code ("SIGKILL" when it would not stop). */
   stop(): Promise<number | string>;
   /** The JSON log lines of every run, in order. */
   lines(): LogLine[];
@@ -215,13 +218,15 @@ export async function startPair(): Promise<Pair> {
       return paths;
     },
     async stop() {
-      // The gateway first, as a rollout would drain it: its relay must not be cut off mid-call.
-      const exits = { gateway: await stopIfRunning(gateway), worker: await stopIfRunning(worker) };
-      await sql.end({ timeout: 5 });
-      await receiver.close();
-      await keys.clean();
-      await db.drop();
-      return exits;
+      try {
+        // The gateway first, as a rollout would drain it: its relay must not be cut off mid-call.
+        return { gateway: await stopIfRunning(gateway), worker: await stopIfRunning(worker) };
+      } finally {
+        await sql.end({ timeout: 5 });
+        await receiver.close();
+        await keys.clean();
+        await db.drop();
+      }
     },
   };
 }
@@ -252,7 +257,11 @@ function service(name: ServiceName, url: string, env: Record<string, string>): S
     async stop() {
       const run = current();
       if (!run) throw new Error(`the ${name} is not running`);
-      return run.stop("SIGTERM");
+      const timer = setTimeout(() => run.child.kill("SIGKILL"), STOP_DEADLINE_MS);
+      // A process that had to be killed reports "SIGKILL", which no test expects.
+      const exit = await run.stop("SIGTERM");
+      clearTimeout(timer);
+      return exit;
     },
     lines: () => runs.flatMap((run) => run.logs.lines),
     stdout: () => runs.map((run) => `${run.logs.text()}\n`).join(""),
