@@ -1,13 +1,17 @@
 import { z } from "@hono/zod-openapi";
+import { isStorableText } from "@ward/shared/postgres";
+
+// Stored in a jsonb column: text PostgreSQL refuses is the caller's 400, not a failed insert.
+const STORABLE = "must not contain NUL or unpaired surrogate characters";
 
 /** What the gateway asks the worker to notify; stored as the notification's payload. */
 export const NotificationRequest = z
   .object({
     event: z.enum(["task.created", "task.completed"]),
-    org_id: z.string().min(1).max(200),
+    org_id: z.string().min(1).max(200).refine(isStorableText, STORABLE),
     task: z.object({
       id: z.uuid(),
-      title: z.string().max(500),
+      title: z.string().max(500).refine(isStorableText, STORABLE),
       status: z.enum(["open", "completed"]),
     }),
   })
