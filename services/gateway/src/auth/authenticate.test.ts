@@ -76,6 +76,10 @@ describe("authentication", () => {
     ["a token without org_id", async () => `Bearer ${await sign({ sub: "u" }, JWT_SECRET, "HS256")}`],
     ["a token with an empty org_id", async () => `Bearer ${await tokenFor({ org_id: "" })}`],
     [
+      "a token whose org_id holds a NUL character",
+      async () => `Bearer ${await tokenFor({ org_id: "o\u0000" })}`,
+    ],
+    [
       "a token whose org_id is not a string",
       async () => `Bearer ${await sign({ sub: "u", org_id: 7 }, JWT_SECRET, "HS256")}`,
     ],

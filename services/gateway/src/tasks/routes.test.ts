@@ -72,6 +72,9 @@ describe("POST /api/v1/tasks", () => {
     ["a title of 201 characters", { title: "x".repeat(201) }, "title"],
     ["a title that is not a string", { title: 42 }, "title"],
     ["a description of 2001 characters", { title: "ok", description: "x".repeat(2001) }, "description"],
+    ["a title with a NUL character", { title: "a\u0000b" }, "title"],
+    ["a title with an unpaired surrogate", { title: "a\ud800b" }, "title"],
+    ["a description with a NUL character", { title: "ok", description: "\u0000" }, "description"],
   ])("answers 400 with a field error for %s", async (_case, body, field) => {
     const response = await gateway.call("/api/v1/tasks", { method: "POST", json: body });
     expect(response.status).toBe(400);
@@ -184,17 +187,21 @@ describe("GET /api/v1/tasks", () => {
     expect(await response.json()).toMatchObject({ details: [{ path: "limit" }] });
   });
 
-  it.each(["nonsense", Buffer.from('["yesterday","x"]').toString("base64url"), "x".repeat(300)])(
-    "answers 400 naming cursor for a cursor it did not hand out (%#)",
-    async (cursor) => {
-      const response = await gateway.call(`/api/v1/tasks?cursor=${cursor}`);
-      expect(response.status).toBe(400);
-      expect(await response.json()).toMatchObject({
-        error: "validation_failed",
-        details: [{ path: "cursor" }],
-      });
-    },
-  );
+  const cursorOf = (position: unknown) => Buffer.from(JSON.stringify(position)).toString("base64url");
+  it.each([
+    "nonsense",
+    cursorOf(["yesterday", "x"]),
+    cursorOf(["2025-02-31T00:00:00.000000Z", "3f0c2f4e-8f7a-4c1e-9d55-2a4b8c7e1f20"]),
+    cursorOf(["0000-01-01T00:00:00.000000Z", "3f0c2f4e-8f7a-4c1e-9d55-2a4b8c7e1f20"]),
+    "x".repeat(300),
+  ])("answers 400 naming cursor for a cursor it did not hand out (%#)", async (cursor) => {
+    const response = await gateway.call(`/api/v1/tasks?cursor=${cursor}`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: "validation_failed",
+      details: [{ path: "cursor" }],
+    });
+  });
 });
 
 describe("GET /api/v1/tasks/:id", () => {
