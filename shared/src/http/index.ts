@@ -11,3 +11,4 @@ export {
 } from "./outbound.js";
 export { requestLogging, type RequestLoggingOptions } from "./request-logging.js";
 export { handleClientErrors } from "./client-errors.js";
+export { serveHttp, type ServeHttpOptions } from "./serve.js";
