@@ -1,10 +1,9 @@
 /**
  * The gateway's start-up story: `node --import ./dist/instrument.js dist/main.js`.
  */
-import { serve } from "@hono/node-server";
 import { reportError } from "@ward/shared/errors";
 import { createReadiness } from "@ward/shared/health";
-import { createServiceClient, handleClientErrors } from "@ward/shared/http";
+import { createServiceClient, serveHttp } from "@ward/shared/http";
 import { createLifecycle } from "@ward/shared/lifecycle";
 import { createLogger } from "@ward/shared/logging";
 import { connectPostgres } from "@ward/shared/postgres";
@@ -68,11 +67,11 @@ const app = createApp({
   slowRequestMs: settings.SLOW_REQUEST_MS,
   version,
 });
-const server = serve({ fetch: app.fetch, port: settings.PORT }, ({ port }) =>
+// Requests the app never sees (malformed HTTP, no Host) get the same JSON errors, and a log line.
+const server = serveHttp(app, { port: settings.PORT, logger }, ({ port }) =>
   logger.info({ port }, "server_listening"),
 );
 // A port already in use is an uncaught error: the lifecycle logs it (fatal), shuts down and exits 1.
-handleClientErrors(server, { logger });
 lifecycle.trackServer(server);
 
 // 7. Background work, drained on shutdown: the delivery in flight finishes and is recorded.
