@@ -1,8 +1,7 @@
 // The worker's start-up story. Started as `node --import ./dist/instrument.js dist/main.js`.
-import { serve } from "@hono/node-server";
 import { flushErrors, reportError } from "@ward/shared/errors";
 import { createReadiness } from "@ward/shared/health";
-import { createOutboundAgent, handleClientErrors } from "@ward/shared/http";
+import { createOutboundAgent, serveHttp } from "@ward/shared/http";
 import { createLifecycle } from "@ward/shared/lifecycle";
 import { createLogger } from "@ward/shared/logging";
 import { connectPostgres } from "@ward/shared/postgres";
@@ -76,10 +75,10 @@ const worker = createWorker({
 
 // 6. Serve. On SIGTERM: readiness 503, then after SHUTDOWN_DELAY_MS the server stops accepting
 // while in-flight requests and jobs finish; then Redis and PostgreSQL close; exit 0.
-const server = serve({ fetch: worker.app.fetch, port: settings.PORT }, (info) =>
+// Requests the app never sees (malformed HTTP, no Host) get the same JSON errors, and a log line.
+const server = serveHttp(worker.app, { port: settings.PORT, logger }, (info) =>
   logger.info({ port: info.port }, "server_listening"),
 );
-handleClientErrors(server, { logger });
 lifecycle.trackServer(server);
 
 // 7. Deliver.
