@@ -11,6 +11,9 @@ const SERVICE = fileURLToPath(new URL("./testing/service.ts", import.meta.url));
 interface Reply {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
+  /** The client end's port: the same on two replies that came over one connection. */
+  localPort: number | undefined;
   /** Resolves when the server closes the connection the reply came on. */
   connectionClosed: Promise<void>;
 }
@@ -25,7 +28,15 @@ function get(port: number, path: string, agent: http.Agent | false = false): Pro
         let body = "";
         response.setEncoding("utf8");
         response.on("data", (chunk: string) => (body += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body, connectionClosed }));
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            body,
+            headers: response.headers,
+            localPort: socket.localPort,
+            connectionClosed,
+          }),
+        );
       })
       .on("error", reject);
   });
@@ -51,6 +62,7 @@ describe("SIGTERM during a request", () => {
   let service: RunningProcess;
   let readyBefore: Reply;
   let readyDuringDelay: Reply;
+  let reusedDuringDelay: Reply;
   let connectAfterDelay: unknown;
   let inFlight: Reply;
   let exitCode: number | string;
@@ -58,7 +70,9 @@ describe("SIGTERM during a request", () => {
   beforeAll(async () => {
     let port: number;
     ({ service, port } = await startService({ SHUTDOWN_DELAY_MS: "1000", SLOW_MS: "2500" }));
-    readyBefore = await get(port, "/readyz");
+    // A client holding an idle keep-alive connection, as a load balancer does.
+    const idle = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    readyBefore = await get(port, "/readyz", idle);
     const agent = new http.Agent({ keepAlive: true });
     const slow = get(port, "/slow", agent);
     await service.waitForLog(event("slow_request_started"));
@@ -66,17 +80,31 @@ describe("SIGTERM during a request", () => {
     service.child.kill("SIGTERM");
     await service.waitForLog(event("shutdown_started"));
     readyDuringDelay = await get(port, "/readyz");
+    reusedDuringDelay = await get(port, "/readyz", idle);
     await service.waitForLog((line) => line.event === "shutdown_step_started" && line.step === "server");
     connectAfterDelay = await get(port, "/healthz").catch((error: unknown) => error);
     inFlight = await slow;
     exitCode = await service.exited;
     agent.destroy();
+    idle.destroy();
   });
 
   it("turns readiness to 503 at once, while still answering during the delay", () => {
     expect(readyBefore.status).toBe(200);
     expect(readyDuringDelay.status).toBe(503);
     expect(JSON.parse(readyDuringDelay.body)).toMatchObject({ status: "not_ready", shutting_down: true });
+  });
+
+  it("keeps an idle keep-alive connection usable during the delay, and answers on it", () => {
+    // Closing it under a client that is reusing it would fail that client's request.
+    expect(reusedDuringDelay.status).toBe(503);
+    expect(reusedDuringDelay.localPort).toBe(readyBefore.localPort);
+  });
+
+  it("asks clients to drop their connections during the delay (Connection: close)", async () => {
+    expect(readyBefore.headers.connection).toBe("keep-alive");
+    expect(reusedDuringDelay.headers.connection).toBe("close");
+    await expect(reusedDuringDelay.connectionClosed).resolves.toBeUndefined();
   });
 
   it("refuses new connections once the delay is over", () => {

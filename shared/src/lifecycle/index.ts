@@ -1,4 +1,5 @@
 import type { ServerType } from "@hono/node-server";
+import type { ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Readiness } from "../health/index.js";
@@ -43,8 +44,9 @@ interface Step {
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
 /**
- * Graceful shutdown, in the order Kubernetes needs: readiness 503 at once; after `shutdownDelayMs`
- * the servers stop accepting; in-flight requests and registered work finish; resources close in
+ * Graceful shutdown, in the order Kubernetes needs: readiness 503 at once, and every answer from
+ * then on closes its connection (`Connection: close`); after `shutdownDelayMs` the servers stop
+ * accepting; in-flight requests and registered work finish; resources close in
  * reverse order of registration; exit 0. Past `shutdownTimeoutMs` it logs `shutdown_timed_out`
  * and exits 1. A second signal during shutdown is logged and ignored: the deadline already bounds
  * the wait, and local runners (pnpm, tsx, concurrently) often deliver one Ctrl-C twice.
@@ -66,6 +68,8 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
   const resources: Step[] = [];
   const pending = new Set<string>();
   let shuttingDown: Promise<void> | undefined;
+  // Set once the delay is over and the servers stop accepting.
+  let closing = false;
   let signalsHandled = false;
   let exitCode = 0;
   let exited = false;
@@ -106,6 +110,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     if (fatalError && onFatal) await step("on_fatal", () => onFatal(fatalError.error));
     // After a crash, restarting soon matters more than a smooth hand-over.
     if (!fatalError && delayMs > 0) await step("delay", () => sleep(delayMs));
+    closing = true;
     await Promise.all([
       ...servers.map((server, i) =>
         step(servers.length > 1 ? `server_${i + 1}` : "server", () => close(server)),
@@ -141,11 +146,15 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
   return {
     trackServer(server) {
       servers.push(server);
-      // Node's server.close() drops the connections idle at that moment only; a keep-alive
-      // connection whose request was in flight would then hold the shutdown until its timeout.
-      server.on("request", (_request: unknown, response: NodeJS.EventEmitter) => {
+      // Prepended, so it runs before the app can answer. During the delay the server keeps
+      // serving, but each answer asks the client to drop its keep-alive connection: closing
+      // one under a client that is reusing it would fail that client's request.
+      server.prependListener("request", (_request: unknown, response: ServerResponse) => {
+        if (shuttingDown && !response.headersSent) response.setHeader("Connection", "close");
+        // Node's server.close() drops the connections idle at that moment only; a keep-alive
+        // connection whose request was in flight would then hold the shutdown until its timeout.
         response.once("finish", () => {
-          if (shuttingDown) closeIdleConnections(server);
+          if (closing) closeIdleConnections(server);
         });
       });
       return this;
