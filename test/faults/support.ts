@@ -66,6 +66,8 @@ export interface FaultPair {
   sql: Sql;
   /** POST /api/v1/tasks as user-1 of org-1. */
   createTask(title: string): Promise<Response>;
+  /** Creates one task per title, all at once; resolves to their ids (throws unless every one is 201). */
+  createTasks(titles: readonly string[]): Promise<string[]>;
   /** GET /api/v1/tasks/:id as user-1 of org-1. */
   readTask(id: string): Promise<Response>;
   /** Every notification row: id, task id, status, attempts. */
@@ -162,17 +164,26 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
     "HS256",
   );
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const createTask = (title: string) =>
+    fetch(`${gateway.url}/api/v1/tasks`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ title }),
+      signal: AbortSignal.timeout(10_000),
+    });
   return {
     gateway,
     worker,
     sql,
-    createTask: (title) =>
-      fetch(`${gateway.url}/api/v1/tasks`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify({ title }),
-        signal: AbortSignal.timeout(10_000),
-      }),
+    createTask,
+    createTasks: (titles) =>
+      Promise.all(
+        titles.map(async (title) => {
+          const response = await createTask(title);
+          if (response.status !== 201) throw new Error(`creating a task answered ${response.status}`);
+          return ((await response.json()) as { id: string }).id;
+        }),
+      ),
     readTask: (id) =>
       fetch(`${gateway.url}/api/v1/tasks/${id}`, { headers, signal: AbortSignal.timeout(10_000) }),
     notifications: () => sql<NotificationRow[]>`

@@ -28,6 +28,7 @@ describe("the worker killed with SIGKILL in the middle of a burst of jobs, then 
   let receiver: Receiver;
   let pair: FaultPair;
   let killedAt = 0;
+  let diedAt = 0;
   let restartedAt = 0;
   let settledAt = 0;
   let allSettled = false;
@@ -54,11 +55,9 @@ describe("the worker killed with SIGKILL in the middle of a burst of jobs, then 
       }
       return { status: 200, delayMs: 100 };
     };
-    const responses = await Promise.all(
-      Array.from({ length: BURST }, (_, i) => pair.createTask(`burst ${i}`).then((r) => r.json())),
-    );
-    created = (responses as { id: string }[]).map((task) => task.id);
+    created = await pair.createTasks(Array.from({ length: BURST }, (_, i) => `burst ${i}`));
     await firstRun.exited;
+    diedAt = Date.now();
     await pair.worker.start();
     restartedAt = Date.now();
     allSettled = await settled(pair, receiver, created);
@@ -92,7 +91,8 @@ describe("the worker killed with SIGKILL in the middle of a burst of jobs, then 
 
   it("was killed while it still had jobs in flight", () => {
     expect(pair.worker.runs[0]?.child.signalCode).toBe("SIGKILL");
-    expect(receiver.calls.filter((call) => call.at <= killedAt)).toHaveLength(KILL_ON_CALL);
+    const beforeDeath = receiver.calls.filter((call) => call.at <= diedAt);
+    expect(new Set(beforeDeath.map((call) => call.key)).size).toBeLessThan(BURST);
   });
 
   it("delivers every accepted notification: each one's idempotency key reaches the receiver", () => {
@@ -106,8 +106,9 @@ describe("the worker killed with SIGKILL in the middle of a burst of jobs, then 
     const repeated = [...receiver.handled().values()].filter((calls) => calls.length > 1);
     expect(repeated.length).toBeGreaterThan(0);
     for (const calls of repeated) {
-      expect(calls[0]!.at).toBeLessThanOrEqual(killedAt);
-      expect(calls.slice(1).every((call) => call.at > killedAt)).toBe(true);
+      // The first call came from the killed worker (a call it had sent may land just after the kill).
+      expect(calls[0]!.at).toBeLessThanOrEqual(diedAt);
+      expect(calls.slice(1).every((call) => call.at > diedAt)).toBe(true);
       expect(new Set(calls.map((call) => call.taskId)).size).toBe(1);
     }
     expect(notificationFigures(receiver, created).notifiedTwice).toEqual([]);
