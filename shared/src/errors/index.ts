@@ -1,4 +1,5 @@
 export { ApiError, type ErrorDetail } from "./api-error.js";
+export { isSentryDsn } from "./dsn.js";
 export {
   flushErrors,
   initSentry,

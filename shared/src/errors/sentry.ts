@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type * as SentrySdk from "@sentry/node";
 import { currentContext } from "../correlation/index.js";
 import { REDACTED, secretScrubber } from "../logging/index.js";
+import { isSentryDsn } from "./dsn.js";
 
 type Sentry = typeof SentrySdk;
 type SentryEvent = SentrySdk.ErrorEvent;
@@ -51,7 +52,7 @@ const SENSITIVE_KEYS = new Set([
 ]);
 
 /**
- * Starts Sentry when a DSN is given (otherwise does nothing and loads nothing); later calls are
+ * Starts Sentry when a valid DSN is given (otherwise does nothing and loads nothing); later calls are
  * no-ops. Under ESM it must run before the app is imported: call it from a service's
  * `instrument.ts`, preloaded with `node --import`. Events carry the `service` and `environment`
  * tags; request bodies, cookies, query strings, Authorization headers and the live values of the
@@ -61,7 +62,9 @@ const SENSITIVE_KEYS = new Set([
  * await initSentry({ dsn: settings.SENTRY_DSN, service: "gateway", environment: "production", release: "1.2.0" });
  */
 export async function initSentry(options: SentryOptions): Promise<boolean> {
-  if (!options.dsn) return false;
+  // A DSN the SDK would refuse, it would also print to stderr: stay off, and let the settings
+  // loader refuse it without its value.
+  if (!options.dsn || !isSentryDsn(options.dsn)) return false;
   if (sentry) return true;
   const sdk = await import("@sentry/node");
   const scrub = secretScrubber([options.dsn, ...(options.secrets ?? [])]);

@@ -1,4 +1,5 @@
 import { ENVIRONMENTS, type SettingsContext } from "./context.js";
+import { isSentryDsn } from "../errors/dsn.js";
 import { enumOf, int, secret, text, url } from "./fields.js";
 
 // setTimeout fires at once for anything longer, so longer durations would be silently wrong.
@@ -94,7 +95,12 @@ export function redis(context: SettingsContext) {
  */
 export function sentry() {
   return {
-    SENTRY_DSN: secret(url({ optional: true })).describe("Sentry DSN; unset turns error reporting off"),
+    SENTRY_DSN: secret(
+      url({ optional: true }).refine(
+        (dsn) => dsn === undefined || isSentryDsn(dsn),
+        "must be a Sentry DSN: https://<public key>@<host>/<project id>",
+      ),
+    ).describe("Sentry DSN; unset turns error reporting off"),
   };
 }
 
