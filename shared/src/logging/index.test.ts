@@ -179,6 +179,64 @@ describe("known sensitive keys", () => {
     expect(lines()[0]?.token).toBe(REDACTED);
   });
 
+  it("are redacted two objects deep inside an array", () => {
+    const { logger, lines } = capturedLogger();
+    logger.info({ attempts: [{ token: "tok-array", n: 1 }] }, "call");
+    expect(lines()[0]?.attempts).toEqual([{ token: REDACTED, n: 1 }]);
+  });
+
+  it("are redacted whatever their letter case", () => {
+    const { logger, text } = capturedLogger();
+    logger.info(
+      { PASSWORD: "upper-pw", headers: { "X-API-KEY": "upper-key", COOKIE: "upper-cookie" } },
+      "call",
+    );
+    expect(text()).not.toMatch(/upper-(pw|key|cookie)/);
+  });
+
+  it("are redacted in an error's own fields, keeping its type, message and stack", () => {
+    const { logger, lines } = capturedLogger();
+    const err = Object.assign(new TypeError("upstream refused"), {
+      token: "tok-err",
+      headers: { authorization: "Bearer err-two" },
+    });
+    logger.error({ err }, "call_failed");
+    expect(lines()[0]?.err).toMatchObject({
+      type: "TypeError",
+      message: "upstream refused",
+      stack: expect.stringContaining("TypeError: upstream refused") as unknown,
+      token: REDACTED,
+      headers: { authorization: REDACTED },
+    });
+  });
+
+  it("are redacted when an error is logged on its own", () => {
+    const { logger, lines } = capturedLogger();
+    logger.error(Object.assign(new Error("refused"), { password: "pw-alone" }));
+    expect(lines()[0]?.err).toMatchObject({ message: "refused", password: REDACTED });
+  });
+
+  it("are redacted in a child logger's bindings, and its children's", () => {
+    const { logger, lines } = capturedLogger();
+    const child = logger.child({ token: "tok-binding", client: { secret: "cs-binding" } });
+    child.child({ job: { password: "pw-grandchild" } }).info("step");
+    expect(lines()[0]).toMatchObject({
+      token: REDACTED,
+      client: { secret: REDACTED },
+      job: { password: REDACTED },
+    });
+  });
+
+  it("leave the logged objects as they were", () => {
+    const { logger } = capturedLogger();
+    const fields = { req: { headers: { cookie: "sid=kept", accept: "text/plain" } }, password: "pw-kept" };
+    logger.info(fields, "call");
+    expect(fields).toEqual({
+      req: { headers: { cookie: "sid=kept", accept: "text/plain" } },
+      password: "pw-kept",
+    });
+  });
+
   it("are redacted on child loggers", () => {
     const { logger, lines } = capturedLogger();
     logger.child({ component: "auth" }).info({ client_secret: "cs-child" }, "step");

@@ -1,7 +1,7 @@
 import pino, { type DestinationStream, type Logger, type LevelWithSilent } from "pino";
 import pretty from "pino-pretty";
 import { currentContext } from "../correlation/index.js";
-import { REDACTED, secretScrubber, sensitivePaths } from "./redaction.js";
+import { redactSensitive, secretScrubber } from "./redaction.js";
 
 export type { Logger } from "pino";
 export { REDACTED, secretScrubber } from "./redaction.js";
@@ -26,6 +26,25 @@ export interface LoggerOptions {
 }
 
 const NO_CONTEXT = {};
+const ERROR_KEY = "err";
+
+/** pino's error serializer (type, message, stack, causes), then the sensitive keys of the result. */
+function serializeError(err: Error): unknown {
+  const serialized: unknown = pino.stdSerializers.err(err);
+  return typeof serialized === "object" && serialized !== null ? redactSensitive(serialized, 1) : serialized;
+}
+
+// One ISO string per millisecond, however many lines share it.
+let lastMs = NaN;
+let lastTs = "";
+function timestamp(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTs = `,"ts":"${new Date(now).toISOString()}"`;
+  }
+  return lastTs;
+}
 
 /**
  * The one logger of a service: JSON lines on stdout with `ts`, `level`, `service`, `version`,
@@ -44,19 +63,33 @@ export function createLogger(options: LoggerOptions): Logger {
     (options.format === "pretty"
       ? pretty({ messageKey: "event", timestampKey: "ts", translateTime: "SYS:HH:MM:ss.l", sync: true })
       : pino.destination({ dest: 1, sync: true }));
-  return pino(
+  const logger = pino(
     {
       level: options.level ?? "info",
       messageKey: "event",
       base: { service: options.service, version: options.version, env: options.environment },
-      timestamp: () => `,"ts":"${new Date().toISOString()}"`,
-      formatters: { level: (label) => ({ level: label }) },
+      timestamp,
+      formatters: {
+        level: (label) => ({ level: label }),
+        // Sensitive keys are found by name, in one pass over the line's fields and the objects
+        // below them: pino's wildcard redact paths cost ten times the rest of the line.
+        log: (fields) => redactSensitive(fields, 0, ERROR_KEY),
+      },
+      serializers: { [ERROR_KEY]: serializeError },
       mixin: () => currentContext() ?? NO_CONTEXT,
       // pino's default strategy writes into the mixin object, which here is the live context.
-      mixinMergeStrategy: (fields, context) => ({ ...context, ...fields }),
-      redact: { paths: sensitivePaths, censor: REDACTED },
+      // Object.assign, as a two-object spread costs several microseconds per line under V8.
+      mixinMergeStrategy: (fields, context) => Object.assign({}, context, fields),
       hooks: { streamWrite: scrub },
     },
     destination,
   );
+  // A child's bindings are serialized once, when it is made, and never pass the formatters.
+  // Children inherit this method, so their own children are covered too.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with each logger as `this`
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, redactSensitive(bindings), childOptions);
+  } as Logger["child"];
+  return logger;
 }

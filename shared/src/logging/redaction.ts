@@ -21,17 +21,49 @@ const SENSITIVE_KEYS = [
   "body",
 ];
 
-// Header names as people write them by hand (`{ Authorization: ... }`); Node and fetch deliver them lower case.
-const SENSITIVE_HEADERS = ["Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key"];
+// Compared in lower case: header names arrive as `authorization` from Node and as `Authorization`
+// from people writing `{ headers: { Authorization } }` by hand.
+const SENSITIVE = new Set(SENSITIVE_KEYS);
+
+/** Levels below a line's own fields (level 0) whose keys are checked: `headers.authorization` is 1, `req.headers.cookie` 2. */
+const DEEPEST = 2;
+
+/** Whether a key names a value that never reaches a log, in any letter case. */
+function isSensitiveKey(key: string): boolean {
+  return SENSITIVE.has(key.toLowerCase());
+}
 
 /**
- * pino redaction paths for sensitive keys at the top level and up to two objects deep
- * (`headers.authorization`, `req.headers.cookie`). Compiled once by pino.
+ * Replaces the values of sensitive keys (passwords, tokens, Authorization and Cookie headers,
+ * bodies, ...) in `fields` and in the objects below it, down to `req.headers.cookie`, by
+ * {@link REDACTED}. It copies only the objects it changes, never touches the caller's, and
+ * returns `fields` itself when nothing is sensitive, so a line without nested objects costs one
+ * lookup per key. `depth` says how far below a line's top level `fields` sits; the value under
+ * `skip` is left alone (the logger's error serializer redacts an error once it is a plain object).
+ *
+ * @example
+ * redactSensitive({ headers: { authorization: "Bearer x", accept: "text/plain" } });
+ * // { headers: { authorization: "[redacted]", accept: "text/plain" } }
  */
-export const sensitivePaths: string[] = [...SENSITIVE_KEYS, ...SENSITIVE_HEADERS].flatMap((key) => {
-  const prop = /^[A-Za-z_]+$/.test(key) ? `.${key}` : `["${key}"]`;
-  return [prop.startsWith(".") ? key : prop, `*${prop}`, `*.*${prop}`];
-});
+export function redactSensitive<T extends object>(fields: T, depth = 0, skip?: string): T {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const value: unknown = fields[key];
+    let clean = value;
+    if (isSensitiveKey(key)) {
+      if (value !== undefined) clean = REDACTED;
+    } else if (depth < DEEPEST && typeof value === "object" && value !== null && key !== skip) {
+      // Byte arrays hold no keys, only many indexes.
+      if (!ArrayBuffer.isView(value)) clean = redactSensitive(value, depth + 1);
+    }
+    if (clean !== value) {
+      copy ??= (Array.isArray(fields) ? [...fields] : { ...fields }) as Record<string, unknown>;
+      copy[key] = clean;
+    }
+  }
+  return (copy as T | undefined) ?? fields;
+}
 
 const CREDENTIALS_IN_URL = /(\/\/[^:/@\s"]*:)[^@\s"/]+@/g;
 
