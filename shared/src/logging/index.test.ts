@@ -339,18 +339,28 @@ describe("a real process's stdout", () => {
   const PRINT = fileURLToPath(new URL("./testing/print.ts", import.meta.url));
   const secret = "change-me-stdout-secret-77e1";
 
-  async function print(format: "json" | "pretty") {
+  async function print(format: "json" | "pretty", then?: "exit" | "throw", exitCode = 0) {
     const printer = startProcess(process.execPath, ["--conditions=source", "--import", "tsx", PRINT], {
       cwd: fileURLToPath(new URL(".", import.meta.url)),
-      env: { LOG_FORMAT: format, SECRET: secret, NO_COLOR: "1" },
+      env: { LOG_FORMAT: format, SECRET: secret, NO_COLOR: "1", THEN: then },
     });
-    expect(await printer.exited).toBe(0);
+    expect(await printer.exited).toBe(exitCode);
     return printer.logs;
   }
 
   it("gets one JSON object per line by default", async () => {
     const logs = await print("json");
     expect(logs.raw).toHaveLength(2);
+    expect(logs.events()).toEqual(["task_created", "task_failed"]);
+  });
+
+  it("gets every line written just before process.exit()", async () => {
+    const logs = await print("json", "exit", 3);
+    expect(logs.events()).toEqual(["task_created", "task_failed"]);
+  });
+
+  it("gets every line written just before an uncaught exception", async () => {
+    const logs = await print("json", "throw", 1);
     expect(logs.events()).toEqual(["task_created", "task_failed"]);
   });
 

@@ -1,6 +1,7 @@
 import pino, { type DestinationStream, type Logger, type LevelWithSilent } from "pino";
 import pretty from "pino-pretty";
 import { currentContext } from "../correlation/index.js";
+import { batchedStdout } from "./destination.js";
 import { redactSensitive, secretScrubber } from "./redaction.js";
 
 export type { Logger } from "pino";
@@ -21,7 +22,7 @@ export interface LoggerOptions {
   format?: "json" | "pretty";
   /** Live values of the secret settings: scrubbed from every line, wherever they appear. */
   secrets?: readonly string[];
-  /** Where lines go. Default: stdout. */
+  /** Where lines go. Default: stdout, written once per turn of the event loop and on exit. */
   destination?: DestinationStream;
 }
 
@@ -62,7 +63,7 @@ export function createLogger(options: LoggerOptions): Logger {
     options.destination ??
     (options.format === "pretty"
       ? pretty({ messageKey: "event", timestampKey: "ts", translateTime: "SYS:HH:MM:ss.l", sync: true })
-      : pino.destination({ dest: 1, sync: true }));
+      : batchedStdout());
   const logger = pino(
     {
       level: options.level ?? "info",

@@ -1,6 +1,7 @@
 /**
  * Writes two log lines to stdout the way a service does, for tests that read a real process's
- * output: `node --conditions=source --import tsx print.ts`. Environment: LOG_FORMAT, SECRET.
+ * output: `node --conditions=source --import tsx print.ts`. Environment: LOG_FORMAT, SECRET, and
+ * THEN (`exit`: process.exit(3) right after the lines; `throw`: an uncaught exception).
  */
 import { createLogger } from "../index.js";
 
@@ -15,3 +16,5 @@ const logger = createLogger({
 });
 logger.info({ task_id: "t1" }, "task_created");
 logger.error({ err: new Error(`failed with ${secret}`) }, "task_failed");
+if (process.env.THEN === "exit") process.exit(3);
+if (process.env.THEN === "throw") throw new Error("crashed after logging");
