@@ -77,6 +77,9 @@ export async function initSentry(options: SentryOptions): Promise<boolean> {
     // request's scope; the error handler reports 5xx itself.
     integrations: (defaults) => defaults.filter((integration) => integration.name !== "Hono"),
     includeLocalVariables: false,
+    // Otherwise every outgoing request, a customer's webhook included, would carry sentry-trace
+    // and baggage (the DSN's public key, environment, release). correlation_id links events.
+    tracePropagationTargets: [],
     // Sentry 11 replaced `sendDefaultPii` by per-category switches; collect no personal data.
     dataCollection: {
       userInfo: false,
