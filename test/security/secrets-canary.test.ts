@@ -188,7 +188,7 @@ describe("the flow, with a canary in every secret setting", () => {
   });
 
   it("creates, lists, reads and completes tasks with tokens signed by the canary JWT_SECRET", async () => {
-    const created = [];
+    const created: string[] = [];
     for (const title of ["first", "second", "third"]) {
       const { status, body } = await call(gateway.url, "/api/v1/tasks", {
         method: "POST",
@@ -196,7 +196,7 @@ describe("the flow, with a canary in every secret setting", () => {
         json: { title, description: "with a canary in every secret" },
       });
       expect(status).toBe(201);
-      created.push(body.id);
+      created.push(String(body.id));
     }
     taskId = created[0]!;
     expect((await call(gateway.url, "/api/v1/tasks?limit=2", { headers: await asUser() })).status).toBe(200);
@@ -221,7 +221,7 @@ describe("the flow, with a canary in every secret setting", () => {
     expect(await post("{")).toBe(400);
     expect(await post('{"title":"x"}', { "content-type": "text/plain" })).toBe(415);
     expect(await post(JSON.stringify({ title: "x".repeat(1_100_000) }))).toBe(413);
-    const unauthorized = [
+    const unauthorized: Record<string, string>[] = [
       {},
       { authorization: `Bearer ${await userToken({}, "change-me-another-key-0123456789abcdefgh")}` },
       { authorization: `Bearer ${await userToken({ exp: now() - 60 })}` },
