@@ -32,7 +32,7 @@ describe("main with bad settings", () => {
       ENVIRONMENT: "production",
       PORT: "http",
       JWT_SECRET: "too-short-secret-value",
-      DATABASE_URL: "mysql://app:hunter2-password@db/app",
+      DATABASE_URL: "mysql://app:change-me-hunter2-password@db/app",
       WORKER_URL: "http://worker:8081/v1",
     });
     await gateway.exited;
@@ -60,7 +60,7 @@ describe("main with bad settings", () => {
   it("never prints a secret value", () => {
     const output = gateway.stderr.text() + gateway.logs.text();
     expect(output).not.toContain("too-short-secret-value");
-    expect(output).not.toContain("hunter2-password");
+    expect(output).not.toContain("change-me-hunter2-password");
   });
 });
 
@@ -203,10 +203,10 @@ describe("migrate", () => {
     const port = await freePort();
     const run = startProcess(process.execPath, node("src/migrate.ts"), {
       cwd,
-      env: { ENVIRONMENT: "test", DATABASE_URL: `postgres://app:hunter2-password@127.0.0.1:${port}/app` },
+      env: { ENVIRONMENT: "test", DATABASE_URL: `postgres://app:change-me-hunter2-password@127.0.0.1:${port}/app` },
     });
     expect(await run.exited).toBe(1);
     expect(run.logs.find((line) => line.event === "migration_failed")).toBeDefined();
-    expect(run.logs.text() + run.stderr.text()).not.toContain("hunter2-password");
+    expect(run.logs.text() + run.stderr.text()).not.toContain("change-me-hunter2-password");
   });
 });

@@ -7,7 +7,7 @@ describe("isSentryDsn", () => {
   it.each([
     "https://abc123@o1.ingest.sentry.io/42",
     "http://public@127.0.0.1:9000/1",
-    "https://key:secret@sentry.example.com/path/to/7",
+    "https://key@sentry.example.com/path/to/7",
     "https://key@[::1]:9000/3",
   ])("accepts %s", (dsn) => {
     expect(isSentryDsn(dsn)).toBe(true);

@@ -31,7 +31,7 @@ import {
 
 const JWT = "jwt-secret-for-tests-only-0123456789";
 const TOKEN = "worker-token-for-tests-only-0123456789";
-const DB = "postgres://app:db-password-for-tests@127.0.0.1:5432/ward";
+const DB = "postgres://app:change-me-db-password-for-tests@127.0.0.1:5432/ward";
 
 const gatewaySettings = defineSettings((ctx) => ({
   ...server(ctx, { port: 8080 }),
