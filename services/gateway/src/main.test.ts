@@ -203,7 +203,10 @@ describe("migrate", () => {
     const port = await freePort();
     const run = startProcess(process.execPath, node("src/migrate.ts"), {
       cwd,
-      env: { ENVIRONMENT: "test", DATABASE_URL: `postgres://app:change-me-hunter2-password@127.0.0.1:${port}/app` },
+      env: {
+        ENVIRONMENT: "test",
+        DATABASE_URL: `postgres://app:change-me-hunter2-password@127.0.0.1:${port}/app`,
+      },
     });
     expect(await run.exited).toBe(1);
     expect(run.logs.find((line) => line.event === "migration_failed")).toBeDefined();
