@@ -9,6 +9,7 @@ import {
 import { withErrorScope } from "../errors/index.js";
 import type { Logger } from "../logging/index.js";
 import { requestHeader } from "./request-header.js";
+import { setResponseHeader } from "./response-header.js";
 
 export interface CorrelationOptions {
   /** Writes the `correlation_id_replaced` line. */
@@ -29,27 +30,29 @@ export interface CorrelationOptions {
  * app.use(correlation({ logger }));
  */
 export function correlation({ logger }: CorrelationOptions): MiddlewareHandler {
-  return async function correlation(c, next) {
-    const incoming = requestHeader(c, CORRELATION_HEADER);
-    const id = isValidCorrelationId(incoming) ? incoming : newCorrelationId();
-    await withCorrelation(id, () => {
-      if (incoming && incoming !== id) {
-        const reason = incoming.length > MAX_CORRELATION_ID_LENGTH ? "too_long" : "malformed";
-        logger.warn({ reason, length: incoming.length }, "correlation_id_replaced");
-      }
-      return withErrorScope(id, next);
-    });
-    setResponseHeader(c, CORRELATION_HEADER, id);
+  return function correlation(c, next) {
+    return withRequestCorrelation(c, logger, next);
   };
 }
 
-/** Sets a header on the final response, copying it first when its headers are immutable. */
-function setResponseHeader(c: Context, name: string, value: string): void {
-  try {
-    c.res.headers.set(name, value);
-  } catch {
-    // A Response from fetch() has immutable headers; the `c.res` setter copies it.
-    c.res = new Response(c.res.body, c.res);
-    c.res.headers.set(name, value);
-  }
+/**
+ * Runs `handle` (the rest of the request) in the context of the request's correlation ID, then
+ * puts the ID on the response: what {@link correlation} does, for a stack that runs its steps in
+ * one middleware.
+ */
+export async function withRequestCorrelation(
+  c: Context,
+  logger: Logger,
+  handle: () => Promise<void>,
+): Promise<void> {
+  const incoming = requestHeader(c, CORRELATION_HEADER);
+  const id = isValidCorrelationId(incoming) ? incoming : newCorrelationId();
+  await withCorrelation(id, () => {
+    if (incoming && incoming !== id) {
+      const reason = incoming.length > MAX_CORRELATION_ID_LENGTH ? "too_long" : "malformed";
+      logger.warn({ reason, length: incoming.length }, "correlation_id_replaced");
+    }
+    return withErrorScope(id, handle);
+  });
+  setResponseHeader(c, CORRELATION_HEADER, id);
 }

@@ -25,6 +25,7 @@ app.get("/boom", () => {
   throw new Error("database exploded");
 });
 app.get("/raw", () => new Response("raw body"));
+app.get("/own-header", () => new Response("mine", { headers: { "X-Correlation-ID": "set-by-the-route" } }));
 // fetch() answers with immutable headers, as a route proxying another service would.
 app.get("/proxied", () => fetch(`${base}/json`));
 app.get("/forbidden", () => {
@@ -120,6 +121,11 @@ describe("the X-Correlation-ID response header", () => {
     const res = await get(path, { "x-correlation-id": `echo-${path.slice(1)}` });
     expect(res.status).toBe(status);
     expect(res.headers["x-correlation-id"]).toBe(`echo-${path.slice(1)}`);
+  });
+
+  it("replaces one the route's response brings, and is sent once", async () => {
+    const res = await get("/own-header", { "x-correlation-id": "echo-own" });
+    expect(res.headers["x-correlation-id"]).toBe("echo-own");
   });
 
   it("is on a 413 for a body over the limit", async () => {

@@ -1,9 +1,9 @@
-import type { Hono, MiddlewareHandler } from "hono";
+import type { Hono } from "hono";
 import type { Logger } from "../logging/index.js";
 import { bodySizeLimit } from "./body-size-limit.js";
-import { correlation } from "./correlation.js";
+import { withRequestCorrelation } from "./correlation.js";
 import { errorHandler, notFoundHandler } from "./error-handler.js";
-import { requestLogging } from "./request-logging.js";
+import { requestLog } from "./request-logging.js";
 
 export interface ObservabilityOptions {
   logger: Logger;
@@ -34,27 +34,28 @@ export function useObservability<App extends Hono<any, any, any>>(
   if (app.routes.length > 0) {
     throw new Error("useObservability(app) must run before any route or middleware is added");
   }
-  const { logger, slowRequestMs, quietPaths, maxBodyBytes = 1024 * 1024 } = options;
-  app.use(
-    correlation({ logger }),
-    requestLogging({ logger, slowRequestMs, quietPaths }),
-    thrownValuesAsErrors,
-    bodySizeLimit(maxBodyBytes),
-  );
-  app.onError(errorHandler());
+  const { logger, maxBodyBytes = 1024 * 1024 } = options;
+  const onError = errorHandler();
+  const log = requestLog(options);
+  const limitBody = bodySizeLimit(maxBodyBytes);
+  // One middleware runs every step: each layer of Hono's chain costs promises, and with
+  // AsyncLocalStorage on, every promise pays for a context hook.
+  app.use(function observability(c, next) {
+    return withRequestCorrelation(c, logger, async () => {
+      const started = log.started(c);
+      try {
+        await limitBody(c, next);
+      } catch (thrown) {
+        // Hono answers an Error thrown by a route itself; this is what reaches here: the body
+        // limit's own 413 and anything else a route throws (`throw "x"`), so it still gets JSON.
+        c.error =
+          thrown instanceof Error ? thrown : new Error("A non-Error value was thrown", { cause: thrown });
+        c.res = await onError(c.error, c);
+      }
+      log.finished(c, started);
+    });
+  });
+  app.onError(onError);
   app.notFound(notFoundHandler);
   return app;
 }
-
-/**
- * Hono hands only `Error`s to `onError`; anything else thrown (`throw "x"`) would escape the
- * stack and answer without JSON or a correlation header. Wrapped here, it reaches `onError`.
- */
-const thrownValuesAsErrors: MiddlewareHandler = async (_c, next) => {
-  try {
-    await next();
-  } catch (thrown) {
-    if (thrown instanceof Error) throw thrown;
-    throw new Error("A non-Error value was thrown", { cause: thrown });
-  }
-};
