@@ -1,7 +1,7 @@
 /**
  * The gateway's start-up story: `node --import ./dist/instrument.js dist/main.js`.
  */
-import { reportError } from "@ward/shared/errors";
+import { flushErrors, reportError } from "@ward/shared/errors";
 import { createReadiness } from "@ward/shared/health";
 import { createServiceClient, serveHttp } from "@ward/shared/http";
 import { createLifecycle } from "@ward/shared/lifecycle";
@@ -37,6 +37,8 @@ const lifecycle = createLifecycle({
   shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
   onFatal: reportError,
 }).handleSignals();
+// Closed last: the errors of the final requests still reach Sentry.
+lifecycle.onShutdown("sentry", () => flushErrors(2000));
 
 // 4. Dependencies: PostgreSQL, Redis (the task cache), the worker.
 const sql = connectPostgres(settings.DATABASE_URL, { applicationName: "ward-gateway" });
