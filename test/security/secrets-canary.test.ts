@@ -384,7 +384,7 @@ describe("services that cannot start or cannot log in", () => {
     expect(run.logs.find((line) => line.event === "migration_failed")).toBeDefined();
   });
 
-  it("the gateway runs unready when PostgreSQL refuses the password, and stops cleanly", async () => {
+  it("the gateway runs unready when PostgreSQL refuses the password, reports its 5xx, and stops cleanly", async () => {
     const wrong = databaseUrl.replace(CANARIES.DATABASE_URL, REFUSED.WRONG_DB_PASSWORD);
     const service = await startService(
       "gateway",
@@ -403,10 +403,13 @@ describe("services that cannot start or cannot log in", () => {
     );
     runs.push(service.process);
     await waitFor(async () => (await call(service.url, "/readyz")).status === 503);
-    expect(
-      (await call(service.url, "/api/v1/tasks", { headers: await asUser() })).status,
-    ).toBeGreaterThanOrEqual(500);
+    const failed = await call(service.url, "/api/v1/tasks", { headers: await asUser() });
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    // Stopped at once: the 5xx's Sentry event must still be sent before the process exits.
     expect(await service.process.stop()).toBe(0);
+    const reported = (event: { tags?: Record<string, string> }) =>
+      event.tags?.correlation_id === failed.body.correlation_id;
+    expect(ingest.events().some(reported)).toBe(true);
   });
 });
 
