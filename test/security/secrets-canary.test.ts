@@ -447,6 +447,15 @@ describe("no canary appears", () => {
     expect(canariesIn(responses.join("\n"))).toEqual([]);
   });
 
+  it("nor any internal detail in a response: no error message, stack frame or file path", () => {
+    // Readiness names a failed check's error class (SPEC: "failed: <ErrorName>"), and no more.
+    const text = responses.join("\n");
+    expect(text).toContain("internal_error");
+    expect(text).not.toMatch(
+      /does not exist|WRONGPASS|password authentication|\n\s+at |node_modules|\/dist\//,
+    );
+  });
+
   it("in any Sentry request, but for the DSN it is addressed with", () => {
     expect(ingest.events().length).toBeGreaterThanOrEqual(2);
     const sent = ingest.requests.map(({ url, headers, body }) => {
