@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, totalmem, tmpdir, type, release } from "node:os";
+import { cpus, loadavg, totalmem, tmpdir, type, release } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pinSelf, PINNING, ROOT } from "./lib/processes.js";
@@ -94,6 +94,8 @@ function meta(): Record<string, unknown> {
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
     machine: `${cpu[0]?.model ?? "unknown CPU"} × ${cpu.length}, ${Math.round(totalmem() / 2 ** 30)} GB, ${type()} ${release()}`,
     node: process.versions.node,
+    // Other work on the machine moves req/s; CPU µs per request much less.
+    loadBefore: loadavg()[0]!.toFixed(2),
     versions: [
       ["hono", "node_modules/hono"],
       ["@hono/node-server", "node_modules/@hono/node-server"],

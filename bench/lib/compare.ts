@@ -19,6 +19,7 @@ function medianFigures(runs: readonly LoadFigures[]): LoadFigures {
     p99: median(runs.map((run) => run.p99)),
     requests: median(runs.map((run) => run.requests)),
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    cpuUs: median(runs.map((run) => run.cpuUs ?? NaN)),
   };
 }
 

@@ -1,4 +1,5 @@
 import autocannon from "autocannon";
+import { cpuSeconds } from "./processes.js";
 
 export interface LoadOptions {
   /** Seconds of load. */
@@ -20,6 +21,22 @@ export interface LoadFigures {
   requests: number;
   /** Connection errors and timeouts plus non-2xx answers. */
   errors: number;
+  /** CPU time the server processes spent per request, in µs (see {@link withServerCpu}). */
+  cpuUs?: number;
+}
+
+/**
+ * Adds the CPU time the given server processes used during `run`, per request: a figure the
+ * load generator's own limits and other work on the machine disturb far less than req/s.
+ *
+ * @example
+ * const figures = await withServerCpu([server.pid], () => loadTest(url, options));
+ */
+export async function withServerCpu(pids: number[], run: () => Promise<LoadFigures>): Promise<LoadFigures> {
+  const used = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const before = used();
+  const figures = await run();
+  return { ...figures, cpuUs: ((used() - before) * 1e6) / figures.requests };
 }
 
 /**

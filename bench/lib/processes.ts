@@ -36,9 +36,14 @@ export interface BenchServer {
  * @example
  * const server = await startBenchServer("inbound.ts", ["ward"], "/tmp/ward.log");
  */
-export function startBenchServer(script: string, args: string[], logFile: string): Promise<BenchServer> {
+export function startBenchServer(
+  script: string,
+  args: string[],
+  logFile: string,
+  nodeFlags: string[] = [],
+): Promise<BenchServer> {
   const log = openSync(logFile, "w");
-  const node = [process.execPath, "--import", "tsx", `${ROOT}bench/servers/${script}`, ...args];
+  const node = [process.execPath, ...nodeFlags, "--import", "tsx", `${ROOT}bench/servers/${script}`, ...args];
   const [command, ...rest] = PINNING.server ? ["taskset", "-c", PINNING.server, ...node] : node;
   const child = spawn(command!, rest, { cwd: ROOT, stdio: ["ignore", log, "inherit", "ipc"] });
   closeSync(log);
@@ -94,6 +99,20 @@ export function rssMb(pid: number): number {
   } catch {
     const ps = spawnSync("ps", ["-o", "rss=", "-p", String(pid)], { encoding: "utf8" });
     return Number(ps.stdout.trim()) / 1024;
+  }
+}
+
+const TICKS_PER_SECOND = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, in seconds; NaN where /proc is missing. */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return NaN;
   }
 }
 

@@ -83,8 +83,20 @@ function loadRow(
   baseline: VariantFigures,
   extra: string[] = [],
 ): string {
-  const { rps, p50, p99, errors } = figures.median;
-  const cells = [label, int(rps), ratio(rps / baseline.median.rps), ms(p50), ms(p99), ...extra, int(errors)];
+  const { rps, p50, p99, errors, cpuUs = NaN } = figures.median;
+  const cpu = Number.isNaN(cpuUs)
+    ? "n/a"
+    : `${int(cpuUs)} (${ratio(cpuUs / (baseline.median.cpuUs ?? NaN))})`;
+  const cells = [
+    label,
+    int(rps),
+    ratio(rps / baseline.median.rps),
+    ms(p50),
+    ms(p99),
+    cpu,
+    ...extra,
+    int(errors),
+  ];
   return `| ${cells.join(" | ")} |`;
 }
 
@@ -101,7 +113,7 @@ export function formatReport(results: BenchResults): string {
   const runs = `medians of ${settings.rounds} alternating runs of ${settings.duration} s, ${settings.connections} connections`;
   out.push(
     `${String(meta.date)} · ${String(meta.machine)} · Node ${String(meta.node)} · ${String(meta.versions)} · ` +
-      `commit ${String(meta.commit)} · ${String(meta.pinning)}`,
+      `commit ${String(meta.commit)} · ${String(meta.pinning)} · load average before the run ${String(meta.loadBefore)}`,
     "",
   );
   if (inbound) {
@@ -110,8 +122,8 @@ export function formatReport(results: BenchResults): string {
     out.push(
       `Inbound: GET /hello (${runs})`,
       "",
-      "| server | req/s | vs bare | p50 ms | p99 ms | log lines/req | errors |",
-      "|---|--:|--:|--:|--:|--:|--:|",
+      "| server | req/s | vs bare | p50 ms | p99 ms | server CPU µs/req | log lines/req | errors |",
+      "|---|--:|--:|--:|--:|--:|--:|--:|",
       loadRow("bare Hono", bare, bare, [lines("bare")]),
       loadRow("Hono + ward inbound stack", ward, bare, [lines("ward")]),
       loadRow("Fastify 5 + its logger", fastify, bare, [lines("fastify")]),
@@ -123,8 +135,8 @@ export function formatReport(results: BenchResults): string {
     out.push(
       `One hop: GET /hop → GET /work in a second process (${runs})`,
       "",
-      "| chain | req/s | vs bare | p50 ms | p99 ms | errors |",
-      "|---|--:|--:|--:|--:|--:|",
+      "| chain | req/s | vs bare | p50 ms | p99 ms | servers' CPU µs/req | errors |",
+      "|---|--:|--:|--:|--:|--:|--:|",
       loadRow("bare Hono + undici Pool", bare, bare),
       loadRow("ward stack + createServiceClient, both sides", ward, bare),
       "",

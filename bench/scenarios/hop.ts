@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { alternate, type VariantFigures } from "../lib/compare.js";
-import { loadTest } from "../lib/load.js";
+import { loadTest, withServerCpu } from "../lib/load.js";
 import { startBenchServer, type BenchServer } from "../lib/processes.js";
 import type { BenchSettings } from "./settings.js";
 
@@ -20,6 +20,7 @@ export interface HopFigures {
  */
 export async function measureHop(settings: BenchSettings): Promise<HopFigures> {
   const fronts = {} as Record<HopVariant, BenchServer>;
+  const pids = {} as Record<HopVariant, number[]>;
   const started: BenchServer[] = [];
   try {
     for (const name of VARIANTS) {
@@ -36,9 +37,12 @@ export async function measureHop(settings: BenchSettings): Promise<HopFigures> {
       );
       started.push(front);
       fronts[name] = front;
+      pids[name] = [back.pid, front.pid];
     }
     const run = (name: HopVariant, duration: number) =>
-      loadTest(`${fronts[name].url}/hop`, { duration, connections: settings.connections });
+      withServerCpu(pids[name], () =>
+        loadTest(`${fronts[name].url}/hop`, { duration, connections: settings.connections }),
+      );
     const variants = await alternate(
       VARIANTS,
       settings.rounds,

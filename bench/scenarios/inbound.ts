@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { alternate, type VariantFigures } from "../lib/compare.js";
-import { loadTest } from "../lib/load.js";
+import { loadTest, withServerCpu } from "../lib/load.js";
 import { countLines, startBenchServer, type BenchServer } from "../lib/processes.js";
 import type { BenchSettings } from "./settings.js";
 
@@ -28,7 +28,9 @@ export async function measureInbound(settings: BenchSettings): Promise<InboundFi
   try {
     for (const name of VARIANTS) servers[name] = await startBenchServer("inbound.ts", [name], logs[name]!);
     const run = (name: InboundVariant, duration: number) =>
-      loadTest(`${servers[name].url}/hello`, { duration, connections: settings.connections });
+      withServerCpu([servers[name].pid], () =>
+        loadTest(`${servers[name].url}/hello`, { duration, connections: settings.connections }),
+      );
     const served = Object.fromEntries(VARIANTS.map((name) => [name, 0])) as Record<InboundVariant, number>;
     const variants = await alternate(
       VARIANTS,
