@@ -52,6 +52,14 @@ function jobCompleted(correlationId: string): Promise<LogLine> {
   );
 }
 
+/** Waits until the gateway's log says the outbox relay handed this request to the worker. */
+function relayed(correlationId: string): Promise<LogLine> {
+  return waitFor(() => lineOf(correlationId, "gateway", "outbox_delivered"), {
+    timeoutMs: 20_000,
+    what: `outbox_delivered under ${correlationId}`,
+  });
+}
+
 /** The line of `service` with `event` (and the extra fields) under `correlationId`, if any. */
 function lineOf(correlationId: string, service: string, event: string, fields: Record<string, unknown> = {}) {
   return pair
@@ -73,6 +81,7 @@ describe("a task created with X-Correlation-ID: abc-123", () => {
     created = await createTask("Renew the TLS certificate", id);
     call = await delivered(created.task.id);
     await jobCompleted(id);
+    await relayed(id);
   });
 
   it("answers 201 with the header echoed", () => {
@@ -144,6 +153,7 @@ describe("a task created without X-Correlation-ID", () => {
     created = await createTask("Rotate the database password");
     call = await delivered(created.task.id);
     await jobCompleted(created.correlationId);
+    await relayed(created.correlationId);
   });
 
   it("answers with one generated id, a UUID", () => {
@@ -221,8 +231,11 @@ describe("reading a task", () => {
     const path = `/api/v1/tasks/${task.id}`;
     expect((await pair.api(path, { correlationId: "read-1" })).status).toBe(200);
     expect((await pair.api(path, { correlationId: "read-2" })).status).toBe(200);
-    expect(lineOf("read-1", "gateway", "cache_miss", { level: "debug" })).toBeDefined();
-    expect(lineOf("read-2", "gateway", "cache_hit", { level: "debug" })).toBeDefined();
+    // A line reaches stdout at the end of the event-loop turn that wrote it: possibly after the response.
+    await waitFor(() => lineOf("read-1", "gateway", "cache_miss", { level: "debug" }), {
+      what: "cache_miss",
+    });
+    await waitFor(() => lineOf("read-2", "gateway", "cache_hit", { level: "debug" }), { what: "cache_hit" });
   });
 
   it("shows it completed right after completing it, though it was cached open", async () => {
