@@ -1,5 +1,6 @@
+import { createRequire } from "node:module";
 import pino, { type DestinationStream, type Logger, type LevelWithSilent } from "pino";
-import pretty from "pino-pretty";
+import type { PinoPretty } from "pino-pretty";
 import { currentContext } from "../correlation/index.js";
 import { batchedStdout } from "./destination.js";
 import { redactSensitive, secretScrubber } from "./redaction.js";
@@ -28,6 +29,17 @@ export interface LoggerOptions {
 
 const NO_CONTEXT = {};
 const ERROR_KEY = "err";
+
+// pino-pretty takes ~30 ms to load: only processes that print for people (LOG_FORMAT=pretty) pay it.
+function prettyStream(): DestinationStream {
+  const pretty = createRequire(import.meta.url)("pino-pretty") as { PinoPretty: typeof PinoPretty };
+  return pretty.PinoPretty({
+    messageKey: "event",
+    timestampKey: "ts",
+    translateTime: "SYS:HH:MM:ss.l",
+    sync: true,
+  });
+}
 
 /** pino's error serializer (type, message, stack, causes), then the sensitive keys of the result. */
 function serializeError(err: Error): unknown {
@@ -59,11 +71,7 @@ function timestamp(): string {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const scrub = secretScrubber(options.secrets ?? []);
-  const destination =
-    options.destination ??
-    (options.format === "pretty"
-      ? pretty({ messageKey: "event", timestampKey: "ts", translateTime: "SYS:HH:MM:ss.l", sync: true })
-      : batchedStdout());
+  const destination = options.destination ?? (options.format === "pretty" ? prettyStream() : batchedStdout());
   const logger = pino(
     {
       level: options.level ?? "info",
