@@ -1,5 +1,6 @@
 /**
- * `pnpm bench [--only inbound,hop,services] [--duration S] [--rounds N] [--connections N]`:
+ * `pnpm bench [--only inbound,hop,services] [--duration S] [--rounds N] [--connections N]
+ * [--node-options FLAGS]`:
  * ward's cost against its baselines in one run, on loopback. Builds first (the services run from
  * dist), prints Markdown tables with the budgets, and writes bench/results/latest.json.
  */
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "32" },
+    "node-options": { type: "string" },
   },
 });
 const only = new Set(args.only.split(","));
@@ -42,6 +44,7 @@ const settings: BenchSettings = {
   warmUp: 2,
   rounds: positive("rounds", args.rounds),
   connections: positive("connections", args.connections),
+  nodeOptions: args["node-options"],
   scratch,
   progress: (line) => console.error(line),
 };
@@ -110,6 +113,7 @@ function meta(): Record<string, unknown> {
     pinning: PINNING.server
       ? `servers on CPU ${PINNING.server}, load generator on CPU ${PINNING.load}`
       : `not pinned (${PINNING.reason})`,
+    nodeOptions: settings.nodeOptions,
     settings: {
       duration: settings.duration,
       warmUp: settings.warmUp,

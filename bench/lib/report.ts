@@ -113,7 +113,8 @@ export function formatReport(results: BenchResults): string {
   const runs = `medians of ${settings.rounds} alternating runs of ${settings.duration} s, ${settings.connections} connections`;
   out.push(
     `${String(meta.date)} · ${String(meta.machine)} · Node ${String(meta.node)} · ${String(meta.versions)} · ` +
-      `commit ${String(meta.commit)} · ${String(meta.pinning)} · load average before the run ${String(meta.loadBefore)}`,
+      `commit ${String(meta.commit)} · ${String(meta.pinning)} · load average before the run ${String(meta.loadBefore)}` +
+      (typeof meta.nodeOptions === "string" ? ` · services' NODE_OPTIONS ${meta.nodeOptions}` : ""),
     "",
   );
   if (inbound) {

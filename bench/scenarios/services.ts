@@ -78,6 +78,7 @@ export async function measureServices(settings: BenchSettings): Promise<ServiceF
     WORKER_TOKEN,
     JWT_SECRET,
     SHUTDOWN_DELAY_MS: "0",
+    ...(settings.nodeOptions && { NODE_OPTIONS: settings.nodeOptions }),
   };
   const start = async (service: Service, extra: Record<string, string> = {}, log = "/dev/null") => {
     const port = await freePort();

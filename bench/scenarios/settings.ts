@@ -8,6 +8,8 @@ export interface BenchSettings {
   rounds: number;
   /** Open connections of the load generator. */
   connections: number;
+  /** NODE_OPTIONS for the built services (to weigh a flag such as --max-semi-space-size). */
+  nodeOptions?: string;
   /** Where servers write their logs for the length of the run. */
   scratch: string;
   progress: (line: string) => void;
