@@ -34,7 +34,7 @@ export interface BenchServer {
  * `logFile`, and resolves once it reports the port it listens on (over IPC).
  *
  * @example
- * const server = await startBenchServer("inbound.ts", ["ward"], "/tmp/ward.log");
+ * const server = await startBenchServer("inbound.ts", ["ward"], join(scratch, "ward.log"));
  */
 export function startBenchServer(
   script: string,

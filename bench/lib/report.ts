@@ -134,7 +134,7 @@ export function formatReport(results: BenchResults): string {
   if (hop) {
     const { bare, ward } = hop.variants;
     out.push(
-      `One hop: GET /hop → GET /work in a second process (${runs})`,
+      `One hop: GET /hop → GET /job in a second process (${runs})`,
       "",
       "| chain | req/s | vs bare | p50 ms | p99 ms | servers' CPU µs/req | errors |",
       "|---|--:|--:|--:|--:|--:|--:|",

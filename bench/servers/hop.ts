@@ -1,7 +1,7 @@
 /**
  * One side of a service-to-service hop, one process each:
- * `hop.ts back <bare|ward>` answers `GET /work`; `hop.ts front <bare|ward> <back-url>` answers
- * `GET /hop` by calling the back's `/work` and returning its JSON. `ward`: both behind
+ * `hop.ts back <bare|ward>` answers `GET /job`; `hop.ts front <bare|ward> <back-url>` answers
+ * `GET /hop` by calling the back's `/job` and returning its JSON. `ward`: both behind
  * `useObservability`, the front calling through `createServiceClient` (correlation propagated,
  * `outbound_request` logged). `bare`: Hono and a plain undici `Pool` with the same limits.
  */
@@ -18,7 +18,7 @@ const app = (): Hono => (variant === "ward" ? useObservability(new Hono(), { log
 
 if (role === "back") {
   const back = app();
-  back.get("/work", (c) => c.json({ done: true }));
+  back.get("/job", (c) => c.json({ done: true }));
   serveHono(back);
 } else if (role === "front" && backUrl) {
   const front = app();
@@ -28,7 +28,7 @@ if (role === "back") {
       ? createServiceClient(backUrl, { logger })
       : new Pool(backUrl, { connections: 32, headersTimeout: 10_000, bodyTimeout: 10_000 });
   front.get("/hop", async (c) => {
-    const { statusCode, body } = await client.request({ method: "GET", path: "/work" });
+    const { statusCode, body } = await client.request({ method: "GET", path: "/job" });
     return c.json(await body.json(), statusCode === 200 ? 200 : 502);
   });
   serveHono(front);
