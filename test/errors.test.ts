@@ -2,6 +2,7 @@
  * What callers get when they are not allowed in, ask for what is not theirs or send nonsense: the
  * built pair answers a clear 4xx, always JSON with a stable code, a message and the correlation ID.
  */
+import { waitFor } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPair, type Pair } from "./support/pair.js";
 
@@ -169,9 +170,11 @@ describe("an unsafe X-Correlation-ID", () => {
     const response = await pair.api("/api/v1/tasks", { token: null, correlationId: unsafe });
     const body = await errorOf(response, 401);
     expect(body.correlation_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    const replaced = pair
-      .linesOf(body.correlation_id)
-      .find((line) => line.event === "correlation_id_replaced");
+    // Lines leave at the end of their event-loop turn: possibly just after the response.
+    const replaced = await waitFor(
+      () => pair.linesOf(body.correlation_id).find((line) => line.event === "correlation_id_replaced"),
+      { what: "correlation_id_replaced" },
+    );
     expect(replaced).toMatchObject({ reason: "malformed", length: unsafe.length });
     expect(pair.output()).not.toContain("<script>");
   });

@@ -173,7 +173,8 @@ export function startProcess(
   child.stdout?.on("data", (chunk: Buffer) => logs.append(chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => stderr.append(chunk.toString()));
   const exited = new Promise<number | string>((resolve) => {
-    child.once("exit", (code, signal) => resolve(code ?? signal ?? -1));
+    // "close", not "exit": it comes after the last output has been read.
+    child.once("close", (code, signal) => resolve(code ?? signal ?? -1));
   });
   const running: RunningProcess = {
     child,
