@@ -44,6 +44,26 @@ interface OutboxRow {
   correlation_id: string;
 }
 
+const quietLogger = () =>
+  createLogger({ service: "gateway", version: "test", environment: "test", destination: new LogCapture() });
+
+/** Writes `count` due entries straight into the outbox, so only the relays under test deliver them. */
+async function insertDueEntries(count: number, correlationId: (index: number) => string): Promise<string[]> {
+  const org = newOrg();
+  const keys = Array.from({ length: count }, () => `${randomUUID()}:task.created`);
+  for (const [index, key] of keys.entries()) {
+    const payload = {
+      event: "task.created",
+      org_id: org.org_id,
+      task: { id: key.split(":")[0], title: "t", status: "open" },
+    };
+    await backing.sql`
+      insert into outbox (idempotency_key, event, payload, correlation_id)
+      values (${key}, 'task.created', ${backing.sql.json(payload)}, ${correlationId(index)})`;
+  }
+  return keys;
+}
+
 const outboxRow = async (key: string) =>
   (await backing.sql<OutboxRow[]>`select * from outbox where idempotency_key = ${key}`)[0];
 
@@ -201,26 +221,60 @@ describe("the outbox relay", () => {
     expect((await outboxRow(key))?.delivered_at).toBeInstanceOf(Date);
   });
 
-  it("never sends one entry twice at the same time from two relays, and sends each once", async () => {
-    const logger = createLogger({
-      service: "gateway",
-      version: "test",
-      environment: "test",
-      destination: new LogCapture(),
+  it("delivers a backlog several at a time, each entry once, under its own correlation ID", async () => {
+    const keys = await insertDueEntries(50, (index) => `backlog-${index}`);
+    worker.answer = () => ({ status: 202, delayMs: 20 });
+    worker.maxInFlight = 0;
+    const client = createServiceClient(worker.url, { logger: quietLogger() });
+    const relay = createOutboxRelay({
+      sql: backing.sql,
+      worker: client,
+      workerToken: WORKER_TOKEN,
+      logger: quietLogger(),
     });
-    const org = newOrg();
+    const attempted = await relay.deliverDue();
+    await client.close();
+
+    expect(attempted).toBe(50);
+    expect(worker.maxInFlight).toBeGreaterThanOrEqual(4); // several calls in flight at once
+    expect(worker.maxInFlightPerKey).toBe(1);
+    expect(keys.map((key) => worker.receivedFor(key).map((request) => request.correlationId))).toEqual(
+      keys.map((_, index) => [`backlog-${index}`]),
+    );
+    const undelivered = await backing.sql`select id from outbox where delivered_at is null`;
+    expect(undelivered).toHaveLength(0);
+  });
+
+  it("waits for every delivery in flight when stopped", async () => {
+    const keys = await insertDueEntries(6, () => "stopped-mid-backlog");
+    worker.answer = () => ({ status: 202, delayMs: 300 });
+    const gateway = gatewayWithRelay({ relay: { concurrency: 3 } });
+    await waitFor(
+      () => worker.received.filter((request) => keys.includes(request.idempotencyKey!)).length >= 3,
+    );
+    await gateway.relay?.stop();
+    const sent = keys.filter((key) => worker.receivedFor(key).length > 0);
+    const delivered = await backing.sql<{ idempotency_key: string }[]>`
+      select idempotency_key from outbox where delivered_at is not null`;
+    expect(delivered.map((row) => row.idempotency_key).sort()).toEqual(sent.sort());
+  });
+
+  it("refuses a concurrency below 1 at start-up", () => {
+    expect(() =>
+      createOutboxRelay({
+        sql: backing.sql,
+        worker: createServiceClient(worker.url, { logger: quietLogger() }),
+        workerToken: WORKER_TOKEN,
+        logger: quietLogger(),
+        concurrency: 0,
+      }),
+    ).toThrow(/concurrency must be a whole number above 0/);
+  });
+
+  it("never sends one entry twice at the same time from two relays, and sends each once", async () => {
+    const logger = quietLogger();
     // Twenty entries written directly, so that only the two relays below deliver them.
-    const keys = Array.from({ length: 20 }, () => `${randomUUID()}:task.created`);
-    for (const key of keys) {
-      const payload = {
-        event: "task.created",
-        org_id: org.org_id,
-        task: { id: key.split(":")[0], title: "t", status: "open" },
-      };
-      await backing.sql`
-        insert into outbox (idempotency_key, event, payload, correlation_id)
-        values (${key}, 'task.created', ${backing.sql.json(payload)}, 'two-relays')`;
-    }
+    const keys = await insertDueEntries(20, () => "two-relays");
     worker.answer = () => ({ status: 202, delayMs: 30 });
     const clients = [
       createServiceClient(worker.url, { logger }),

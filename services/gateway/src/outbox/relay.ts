@@ -18,6 +18,11 @@ export interface OutboxRelayOptions {
   retryBaseMs?: number;
   /** Longest wait between attempts. Default 30000 ms. */
   retryMaxMs?: number;
+  /**
+   * Most deliveries in flight at once, each holding one PostgreSQL connection for its HTTP call.
+   * Default 8; keep it below the pool's size so requests still get a connection.
+   */
+  concurrency?: number;
 }
 
 export interface OutboxRelay {
@@ -25,9 +30,9 @@ export interface OutboxRelay {
   start(): this;
   /** Asks for a delivery pass soon (after a commit that wrote an entry); never waits for it. */
   kick(): void;
-  /** Delivers every due entry no other relay holds, one by one; resolves to how many it attempted. */
+  /** Delivers every due entry no other relay holds, several at once; resolves to how many it attempted. */
   deliverDue(): Promise<number>;
-  /** Stops after the delivery in flight, if any, has finished and been recorded. */
+  /** Stops after every delivery in flight has finished and been recorded. */
   stop(): Promise<void>;
 }
 
@@ -40,8 +45,9 @@ type Outcome =
  * Delivers the outbox to the worker: each entry is locked (`FOR UPDATE SKIP LOCKED`) for the
  * duration of its HTTP call, so several gateway replicas never send the same entry at once,
  * and sent under the correlation ID of the request that wrote it, with the Idempotency-Key
- * `<task_id>:<event>` that lets the worker drop repeats. A failure is retried with capped
- * exponential backoff; a 4xx other than 408 or 429 is final (`outbox_delivery_rejected`).
+ * `<task_id>:<event>` that lets the worker drop repeats. Up to `concurrency` entries are in
+ * flight at once, each in its own transaction. A failure is retried with capped exponential
+ * backoff; a 4xx other than 408 or 429 is final (`outbox_delivery_rejected`).
  *
  * @example
  * const relay = createOutboxRelay({ sql, worker, workerToken: settings.WORKER_TOKEN, logger }).start();
@@ -52,6 +58,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const retryBaseMs = options.retryBaseMs ?? 1_000;
   const retryMaxMs = options.retryMaxMs ?? 30_000;
+  const concurrency = options.concurrency ?? 8;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new Error(`The outbox relay's concurrency must be a whole number above 0, not ${concurrency}`);
+  }
   const authorization = `Bearer ${options.workerToken}`;
 
   let running: Promise<void> | undefined;
@@ -134,9 +144,20 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return Math.round(Math.min(retryMaxMs, exponential * (0.8 + Math.random() * 0.4)));
   }
 
+  /**
+   * `concurrency` lanes, each taking the next due entry until none is left; SKIP LOCKED keeps
+   * them (and other replicas) on different entries.
+   */
   async function deliverDue(): Promise<number> {
     let attempted = 0;
-    while (!stopping && (await deliverNext())) attempted++;
+    async function lane(): Promise<void> {
+      while (!stopping && (await deliverNext())) attempted++;
+    }
+    // allSettled, not all: when one lane fails (PostgreSQL away), wait for the others still in
+    // flight, so neither stop() nor the next pass starts while a delivery is unrecorded.
+    const lanes = await Promise.allSettled(Array.from({ length: concurrency }, lane));
+    const failed = lanes.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
     return attempted;
   }
 
