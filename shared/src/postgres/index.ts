@@ -106,3 +106,5 @@ export async function migrate(sql: Sql, options: MigrateOptions): Promise<string
 function reconnectDelaySeconds(failures: number): number {
   return Math.min(0.1 * 2 ** failures, 1) * (0.5 + Math.random() / 2);
 }
+
+export { runMigrationCommand, type MigrationCommandOptions } from "./migrate-command.js";

@@ -28,6 +28,15 @@ export {
   type SettingsProblem,
   type SettingsShape,
 } from "./load.js";
-export { logging, postgres, redis, sentry, server, workerToken, type ServerOptions } from "./pieces.js";
+export {
+  environment,
+  logging,
+  postgres,
+  redis,
+  sentry,
+  server,
+  workerToken,
+  type ServerOptions,
+} from "./pieces.js";
 export { renderEnvExample, type ServiceSettings } from "./env-example.js";
 export { describeSettings, type SettingDescription } from "./describe.js";

@@ -21,9 +21,7 @@ export interface ServerOptions {
 export function server(context: SettingsContext, options: ServerOptions) {
   return {
     PORT: int({ min: 1, max: 65535, default: options.port }).describe("TCP port the HTTP server listens on"),
-    ENVIRONMENT: enumOf(ENVIRONMENTS, { default: "development" }).describe(
-      "Where the service runs: development, test, staging or production",
-    ),
+    ...environment(),
     SLOW_REQUEST_MS: int({ min: 1, max: MAX_TIMER_MS, default: 500 }).describe(
       "Requests slower than this many milliseconds also log slow_request",
     ),
@@ -32,6 +30,20 @@ export function server(context: SettingsContext, options: ServerOptions) {
     ),
     SHUTDOWN_TIMEOUT_MS: int({ min: 1, max: MAX_TIMER_MS, default: 25_000 }).describe(
       "After SIGTERM, milliseconds to wait for in-flight requests and jobs before exiting anyway",
+    ),
+  };
+}
+
+/**
+ * ENVIRONMENT alone (part of `server()`), for commands that serve nothing, such as migrations.
+ *
+ * @example
+ * defineSettings({ ...environment(), ...logging(), ...postgres() })
+ */
+export function environment() {
+  return {
+    ENVIRONMENT: enumOf(ENVIRONMENTS, { default: "development" }).describe(
+      "Where the service runs: development, test, staging or production",
     ),
   };
 }
