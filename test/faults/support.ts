@@ -3,32 +3,28 @@
  * chooses (so it can break them), a webhook receiver that can fail on command, a bounded task
  * load, a readiness watcher, and the figures each test reports.
  */
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { sign } from "hono/jwt";
 import { connectPostgres, type Sql } from "@ward/shared/postgres";
+import { freePort, randomSecret, waitFor, type LogLine, type RunningProcess } from "@ward/shared/testing";
 import {
-  freePort,
-  randomSecret,
-  startProcess,
-  waitFor,
-  type LogLine,
-  type RunningProcess,
-} from "@ward/shared/testing";
+  migrateBuilt,
+  requireBuilt,
+  startBuilt,
+  untilReady,
+  type ServiceName,
+} from "../support/built-services.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export type { ServiceName };
 
 /** How often the tests probe `/readyz`, standing in for a Kubernetes probe's `periodSeconds`. */
 export const PROBE_PERIOD_MS = 2000;
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-export type ServiceName = "gateway" | "worker";
 
 /** One service: every process run of it, and how to start, signal and read it. */
 export interface Service {
@@ -118,14 +114,7 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
     WORKER_TOKEN: workerToken,
     SHUTDOWN_DELAY_MS: "0",
   };
-  for (const name of ["gateway", "worker"] as const) {
-    const migration = startProcess(process.execPath, ["dist/migrate.js"], {
-      cwd: folderOf(name),
-      env: common,
-    });
-    const code = await migration.exited;
-    if (code !== 0) throw new Error(`the ${name} migrations exited ${code}:\n${migration.logs.text()}`);
-  }
+  for (const name of ["gateway", "worker"] as const) await migrateBuilt(name, common);
   const worker = service("worker", workerUrl, {
     ...running,
     PORT: String(workerPort),
@@ -209,15 +198,9 @@ function service(name: ServiceName, url: string, env: Record<string, string>): S
     },
     async start() {
       if (running()) throw new Error(`the ${name} is already running`);
-      const run = startProcess(process.execPath, ["--import", "./dist/instrument.js", "dist/main.js"], {
-        cwd: folderOf(name),
-        env,
-      });
+      const run = startBuilt(name, env);
       runs.push(run);
-      await run.waitForLog((line) => line.event === "server_listening");
-      await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, {
-        what: `${name} /readyz to answer 200`,
-      });
+      await untilReady(run, name, url);
       return run;
     },
     kill(signal) {
@@ -227,18 +210,6 @@ function service(name: ServiceName, url: string, env: Record<string, string>): S
     },
     lines: () => runs.flatMap((run) => run.logs.lines),
   };
-}
-
-function folderOf(name: ServiceName): string {
-  return join(ROOT, "services", name);
-}
-
-function requireBuilt(): void {
-  for (const file of ["services/gateway/dist/main.js", "services/worker/dist/main.js", "shared/dist"]) {
-    if (!existsSync(join(ROOT, file))) {
-      throw new Error(`${file} is missing: the fault tests run the built services; run \`pnpm build\` first`);
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

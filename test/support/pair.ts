@@ -2,31 +2,26 @@
  * The built gateway and worker as real processes, on a database and Redis key space of their own,
  * with a webhook receiver: what every end-to-end test in this folder starts once per file.
  */
-import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { sign } from "hono/jwt";
 import { connectPostgres, type Sql } from "@ward/shared/postgres";
 import {
   createTestDatabase,
   freePort,
   randomSecret,
-  startProcess,
   TEST_REDIS_URL,
   testKeySpace,
-  waitFor,
   type LogLine,
   type RunningProcess,
 } from "@ward/shared/testing";
 import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
+import { migrateBuilt, requireBuilt, startBuilt, untilReady, type ServiceName } from "./built-services.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export type { ServiceName };
 
 /** Longer than any graceful shutdown here should take (SHUTDOWN_DELAY_MS is 0). */
 const STOP_DEADLINE_MS = 20_000;
-
-export type ServiceName = "gateway" | "worker";
 
 /** One service: its address, every process run of it so far, and how to start and stop it. */
 export interface Service {
@@ -148,10 +143,7 @@ export async function startPair(): Promise<Pair> {
   try {
     await Promise.all(
       (["gateway", "worker"] as const).map(async (name) => {
-        const run = startProcess(process.execPath, ["dist/migrate.js"], { cwd: folderOf(name), env: common });
-        others.push(run);
-        const code = await run.exited;
-        if (code !== 0) throw new Error(`the ${name} migrations exited ${code}:\n${run.logs.text()}`);
+        others.push(await migrateBuilt(name, common));
       }),
     );
     await Promise.all([worker.start(), gateway.start()]);
@@ -243,15 +235,9 @@ function service(name: ServiceName, url: string, env: Record<string, string>): S
     runs,
     async start() {
       if (current()) throw new Error(`the ${name} is already running`);
-      const run = startProcess(process.execPath, ["--import", "./dist/instrument.js", "dist/main.js"], {
-        cwd: folderOf(name),
-        env,
-      });
+      const run = startBuilt(name, env);
       runs.push(run);
-      await run.waitForLog((line) => line.event === "server_listening");
-      await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, {
-        what: `${name} /readyz to answer 200`,
-      });
+      await untilReady(run, name, url);
       return run;
     },
     async stop() {
@@ -272,20 +258,4 @@ async function stopIfRunning(service: Service): Promise<number | string | undefi
   const last = service.runs.at(-1);
   if (!last) return undefined;
   return last.child.exitCode === null && last.child.signalCode === null ? service.stop() : last.exited;
-}
-
-function folderOf(name: ServiceName): string {
-  return join(ROOT, "services", name);
-}
-
-/** These tests run the built services; say so plainly when they are not built. */
-function requireBuilt(): void {
-  for (const file of ["services/gateway/dist/main.js", "services/worker/dist/main.js", "shared/dist"]) {
-    if (!existsSync(join(ROOT, file))) {
-      throw new Error(
-        `${file} is missing: the end-to-end tests run the built services. Run \`pnpm build\` first ` +
-          "(`pnpm test` builds before it runs the tests).",
-      );
-    }
-  }
 }
