@@ -9,38 +9,22 @@ import type { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sign } from "hono/jwt";
 import { connectPostgres, type Sql } from "@ward/shared/postgres";
-import { freePort, randomSecret, waitFor, type LogLine, type RunningProcess } from "@ward/shared/testing";
+import { freePort, randomSecret, waitFor } from "@ward/shared/testing";
 import {
+  builtService,
   migrateBuilt,
   requireBuilt,
-  startBuilt,
-  untilReady,
+  type Service,
   type ServiceName,
 } from "../support/built-services.js";
 
-export type { ServiceName };
+export type { Service, ServiceName };
 
 /** How often the tests probe `/readyz`, standing in for a Kubernetes probe's `periodSeconds`. */
 export const PROBE_PERIOD_MS = 2000;
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-/** One service: every process run of it, and how to start, signal and read it. */
-export interface Service {
-  name: ServiceName;
-  url: string;
-  /** Every process started for this service, oldest first. */
-  runs: RunningProcess[];
-  /** The running process; throws when there is none. */
-  current(): RunningProcess;
-  /** Starts a process and waits until it listens and `/readyz` answers 200. */
-  start(): Promise<RunningProcess>;
-  /** Sends `signal` to the running process and resolves with its exit code once it has ended. */
-  kill(signal: NodeJS.Signals): Promise<number | string>;
-  /** The JSON log lines of every run, in order. */
-  lines(): LogLine[];
-}
 
 export interface FaultPairOptions {
   /** DATABASE_URL of both services (migrated here). */
@@ -92,7 +76,7 @@ export const FAST_WORKER = {
 
 /**
  * Migrates the database, then starts the built worker and gateway (`node --import
- * ./dist/instrument.js dist/main.js`) on fixed ports with fresh random secrets, and waits until
+ * ./dist/instrument.js dist/main.js`) with fresh random secrets, and waits until
  * both are ready. Nothing here is shared with another test: the servers are the caller's.
  *
  * @example
@@ -104,8 +88,6 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
   requireBuilt();
   const jwtSecret = randomSecret("jwt");
   const workerToken = randomSecret("worker-token");
-  const [gatewayPort, workerPort] = [await freePort(), await freePort()];
-  const workerUrl = `http://127.0.0.1:${workerPort}`;
   const common = { ENVIRONMENT: "test", LOG_LEVEL: "info", DATABASE_URL: options.databaseUrl };
   const running = {
     ...common,
@@ -115,21 +97,19 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
     SHUTDOWN_DELAY_MS: "0",
   };
   for (const name of ["gateway", "worker"] as const) await migrateBuilt(name, common);
-  const worker = service("worker", workerUrl, {
+  const worker = builtService("worker", {
     ...running,
-    PORT: String(workerPort),
     WEBHOOK_URL: options.webhookUrl,
     WEBHOOK_SIGNING_SECRET: randomSecret("webhook"),
     ...FAST_WORKER,
     ...options.worker,
   });
-  const gateway = service("gateway", `http://127.0.0.1:${gatewayPort}`, {
+  const gateway = builtService("gateway", () => ({
     ...running,
-    PORT: String(gatewayPort),
     JWT_SECRET: jwtSecret,
-    WORKER_URL: workerUrl,
+    WORKER_URL: worker.url,
     ...options.gateway,
-  });
+  }));
   const sql = connectPostgres(options.databaseUrl, { applicationName: "ward-faults", max: 2 });
   const close = async () => {
     await Promise.all(
@@ -141,7 +121,8 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
     await sql.end({ timeout: 1 });
   };
   try {
-    await Promise.all([worker.start(), gateway.start()]);
+    await worker.start(); // first: the gateway is given its address
+    await gateway.start();
   } catch (error) {
     await close();
     throw error;
@@ -178,37 +159,6 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
     notifications: () => sql<NotificationRow[]>`
       select id, payload->'task'->>'id' as task_id, status, attempts from notifications order by created_at`,
     close,
-  };
-}
-
-function service(name: ServiceName, url: string, env: Record<string, string>): Service {
-  const runs: RunningProcess[] = [];
-  const running = () => {
-    const last = runs.at(-1);
-    return last && last.child.exitCode === null && last.child.signalCode === null ? last : undefined;
-  };
-  return {
-    name,
-    url,
-    runs,
-    current() {
-      const run = running();
-      if (!run) throw new Error(`the ${name} is not running`);
-      return run;
-    },
-    async start() {
-      if (running()) throw new Error(`the ${name} is already running`);
-      const run = startBuilt(name, env);
-      runs.push(run);
-      await untilReady(run, name, url);
-      return run;
-    },
-    kill(signal) {
-      const run = this.current();
-      run.child.kill(signal);
-      return run.exited;
-    },
-    lines: () => runs.flatMap((run) => run.logs.lines),
   };
 }
 

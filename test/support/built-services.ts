@@ -5,11 +5,20 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startProcess, waitFor, type RunningProcess } from "@ward/shared/testing";
+import {
+  startListening,
+  startProcess,
+  waitFor,
+  type LogLine,
+  type RunningProcess,
+} from "@ward/shared/testing";
 
 export type ServiceName = "gateway" | "worker";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Longer than any graceful shutdown in these tests should take. */
+const STOP_DEADLINE_MS = 20_000;
 
 /** Tests of the built services say so plainly when nothing is built. */
 export function requireBuilt(): void {
@@ -31,20 +40,95 @@ export async function migrateBuilt(name: ServiceName, env: Record<string, string
   return run;
 }
 
-/** Starts a built service; keep the process before waiting, so a caller can stop it on failure. */
-export function startBuilt(name: ServiceName, env: Record<string, string>): RunningProcess {
-  return startProcess(process.execPath, ["--import", "./dist/instrument.js", "dist/main.js"], {
-    cwd: folderOf(name),
-    env,
-  });
+/** One built service: its address, every process run of it so far, and how to start and stop it. */
+export interface Service {
+  name: ServiceName;
+  /** `http://127.0.0.1:<port>`; the port is chosen by the first `start()` and kept by restarts. */
+  readonly url: string;
+  /** Every process started for this service, oldest first (a restarted worker has two). */
+  runs: RunningProcess[];
+  /** The running process; throws when there is none. */
+  current(): RunningProcess;
+  /** Starts a process and waits until it listens and `/readyz` answers 200. */
+  start(): Promise<RunningProcess>;
+  /** SIGTERM to the running process; resolves with its exit code ("SIGKILL" when it would not stop). */
+  stop(): Promise<number | string>;
+  /** Sends `signal` to the running process and resolves with its exit code once it has ended. */
+  kill(signal: NodeJS.Signals): Promise<number | string>;
+  /** The JSON log lines of every run, in order. */
+  lines(): LogLine[];
+  /** The raw stdout of every run, concatenated: what `kubectl logs` of its pod would show. */
+  stdout(): string;
 }
 
-/** Resolves once a started service listens and `url/readyz` answers 200. */
-export async function untilReady(run: RunningProcess, name: ServiceName, url: string): Promise<void> {
-  await run.waitForLog((line) => line.event === "server_listening");
-  await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, {
-    what: `${name} /readyz to answer 200`,
-  });
+/**
+ * A built service with exactly `env` (PORT aside; a function is read at each start, so it can name
+ * another service's address): the first `start()` picks a free port, and a port another process
+ * binds first is retried on a new one; later starts keep the address.
+ *
+ * @example
+ * const worker = builtService("worker", env); await worker.start();
+ * const gateway = builtService("gateway", () => ({ ...env, WORKER_URL: worker.url }));
+ * await gateway.start();
+ */
+export function builtService(
+  name: ServiceName,
+  env: Record<string, string> | (() => Record<string, string>),
+): Service {
+  const runs: RunningProcess[] = [];
+  let port: number | undefined;
+  const running = () => {
+    const last = runs.at(-1);
+    return last && last.child.exitCode === null && last.child.signalCode === null ? last : undefined;
+  };
+  const launch = (at: number) =>
+    startProcess(process.execPath, ["--import", "./dist/instrument.js", "dist/main.js"], {
+      cwd: folderOf(name),
+      env: { ...(typeof env === "function" ? env() : env), PORT: String(at) },
+    });
+  const service: Service = {
+    name,
+    get url() {
+      if (port === undefined) throw new Error(`the ${name} has not been started yet`);
+      return `http://127.0.0.1:${port}`;
+    },
+    runs,
+    current() {
+      const run = running();
+      if (!run) throw new Error(`the ${name} is not running`);
+      return run;
+    },
+    async start() {
+      if (running()) throw new Error(`the ${name} is already running`);
+      let run: RunningProcess;
+      if (port === undefined) {
+        ({ run, port } = await startListening(launch));
+        runs.push(run);
+      } else {
+        run = launch(port);
+        runs.push(run);
+        await run.waitForLog((line) => line.event === "server_listening");
+      }
+      await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, {
+        what: `${name} /readyz to answer 200`,
+      });
+      return run;
+    },
+    async stop() {
+      const run = service.current();
+      const timer = setTimeout(() => run.child.kill("SIGKILL"), STOP_DEADLINE_MS);
+      // A process that had to be killed reports "SIGKILL", which no test expects.
+      const exit = await run.stop("SIGTERM");
+      clearTimeout(timer);
+      return exit;
+    },
+    kill(signal) {
+      return service.current().stop(signal);
+    },
+    lines: () => runs.flatMap((run) => run.logs.lines),
+    stdout: () => runs.map((run) => `${run.logs.text()}\n`).join(""),
+  };
+  return service;
 }
 
 function folderOf(name: ServiceName): string {

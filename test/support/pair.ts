@@ -8,7 +8,6 @@ import { sign } from "hono/jwt";
 import { connectPostgres, type Sql } from "@ward/shared/postgres";
 import {
   createTestDatabase,
-  freePort,
   randomSecret,
   TEST_REDIS_URL,
   testKeySpace,
@@ -16,28 +15,15 @@ import {
   type RunningProcess,
 } from "@ward/shared/testing";
 import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
-import { migrateBuilt, requireBuilt, startBuilt, untilReady, type ServiceName } from "./built-services.js";
+import {
+  builtService,
+  migrateBuilt,
+  requireBuilt,
+  type Service,
+  type ServiceName,
+} from "./built-services.js";
 
-export type { ServiceName };
-
-/** Longer than any graceful shutdown here should take (SHUTDOWN_DELAY_MS is 0). */
-const STOP_DEADLINE_MS = 20_000;
-
-/** One service: its address, every process run of it so far, and how to start and stop it. */
-export interface Service {
-  name: ServiceName;
-  url: string;
-  /** Every process started for this service, oldest first (a restarted worker has two). */
-  runs: RunningProcess[];
-  /** Starts a process and waits until it listens and is ready. */
-  start(): Promise<RunningProcess>;
-  /** SIGTERM to the running process; resolves with its exit code ("SIGKILL" when it would not stop). */
-  stop(): Promise<number | string>;
-  /** The JSON log lines of every run, in order. */
-  lines(): LogLine[];
-  /** The raw stdout of every run, concatenated: what `kubectl logs` of its pod would show. */
-  stdout(): string;
-}
+export type { Service, ServiceName };
 
 export interface PairSecrets {
   JWT_SECRET: string;
@@ -112,8 +98,6 @@ export async function startPair(): Promise<Pair> {
   };
   const databaseUrl = new URL(db.url);
   databaseUrl.password = secrets.DATABASE_PASSWORD;
-  const [gatewayPort, workerPort] = [await freePort(), await freePort()];
-  const workerUrl = `http://127.0.0.1:${workerPort}`;
   const common = {
     ENVIRONMENT: "test",
     LOG_LEVEL: "debug",
@@ -127,18 +111,16 @@ export async function startPair(): Promise<Pair> {
     SHUTDOWN_DELAY_MS: "0",
   };
   const others: RunningProcess[] = [];
-  const worker = service("worker", workerUrl, {
+  const worker = builtService("worker", {
     ...running,
-    PORT: String(workerPort),
     WEBHOOK_URL: receiver.url,
     WEBHOOK_SIGNING_SECRET: secrets.WEBHOOK_SIGNING_SECRET,
   });
-  const gateway = service("gateway", `http://127.0.0.1:${gatewayPort}`, {
+  const gateway = builtService("gateway", () => ({
     ...running,
-    PORT: String(gatewayPort),
     JWT_SECRET: secrets.JWT_SECRET,
-    WORKER_URL: workerUrl,
-  });
+    WORKER_URL: worker.url,
+  }));
 
   try {
     await Promise.all(
@@ -146,17 +128,18 @@ export async function startPair(): Promise<Pair> {
         others.push(await migrateBuilt(name, common));
       }),
     );
-    await Promise.all([worker.start(), gateway.start()]);
+    await worker.start(); // first: the gateway is given its address
+    await gateway.start();
   } catch (error) {
     // Leave nothing behind: no process, no database, no keys.
-    for (const run of [...gateway.runs, ...worker.runs]) run.child.kill("SIGKILL");
-    await Promise.all([...gateway.runs, ...worker.runs].map((run) => run.exited));
+    const runs = [...gateway.runs, ...worker.runs];
+    for (const run of runs) run.child.kill("SIGKILL");
+    await Promise.all(runs.map((run) => run.exited));
     await receiver.close();
     await keys.clean();
     await db.drop();
     throw error;
   }
-
   const sql = connectPostgres(db.url, { applicationName: "ward-e2e", max: 2 });
   const token: Pair["token"] = (claims = {}, secret = secrets.JWT_SECRET) =>
     sign(
@@ -220,37 +203,6 @@ export async function startPair(): Promise<Pair> {
         await db.drop();
       }
     },
-  };
-}
-
-function service(name: ServiceName, url: string, env: Record<string, string>): Service {
-  const runs: RunningProcess[] = [];
-  const current = () => {
-    const last = runs.at(-1);
-    return last && last.child.exitCode === null && last.child.signalCode === null ? last : undefined;
-  };
-  return {
-    name,
-    url,
-    runs,
-    async start() {
-      if (current()) throw new Error(`the ${name} is already running`);
-      const run = startBuilt(name, env);
-      runs.push(run);
-      await untilReady(run, name, url);
-      return run;
-    },
-    async stop() {
-      const run = current();
-      if (!run) throw new Error(`the ${name} is not running`);
-      const timer = setTimeout(() => run.child.kill("SIGKILL"), STOP_DEADLINE_MS);
-      // A process that had to be killed reports "SIGKILL", which no test expects.
-      const exit = await run.stop("SIGTERM");
-      clearTimeout(timer);
-      return exit;
-    },
-    lines: () => runs.flatMap((run) => run.logs.lines),
-    stdout: () => runs.map((run) => `${run.logs.text()}\n`).join(""),
   };
 }
 

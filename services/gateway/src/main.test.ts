@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
   freePort,
+  startListening,
   startProcess,
   TEST_REDIS_URL,
   waitFor,
@@ -73,20 +74,21 @@ describe("main", () => {
   beforeAll(async () => {
     backing = await createBacking();
     worker = await WorkerStandIn.start();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    gateway = startGatewayProcess({
-      ENVIRONMENT: "test",
-      PORT: String(port),
-      DATABASE_URL: backing.db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: backing.keys.prefix,
-      JWT_SECRET,
-      WORKER_TOKEN,
-      WORKER_URL: worker.url,
-      SHUTDOWN_DELAY_MS: "1000",
-    });
-    await gateway.waitForLog((line) => line.event === "server_listening");
+    const started = await startListening((port) =>
+      startGatewayProcess({
+        ENVIRONMENT: "test",
+        PORT: String(port),
+        DATABASE_URL: backing.db.url,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: backing.keys.prefix,
+        JWT_SECRET,
+        WORKER_TOKEN,
+        WORKER_URL: worker.url,
+        SHUTDOWN_DELAY_MS: "1000",
+      }),
+    );
+    gateway = started.run;
+    base = `http://127.0.0.1:${started.port}`;
   });
 
   afterAll(async () => {

@@ -2,11 +2,11 @@ import { fileURLToPath } from "node:url";
 import { connectPostgres } from "@ward/shared/postgres";
 import {
   createTestDatabase,
+  startListening,
   startProcess,
   TEST_REDIS_URL,
   testKeySpace,
   waitFor,
-  freePort,
   type RunningProcess,
   type TestDatabase,
   type TestKeySpace,
@@ -49,10 +49,10 @@ afterAll(async () => {
 });
 
 async function startWorker(): Promise<{ process: RunningProcess; url: string }> {
-  const port = String(await freePort());
-  const started = startProcess(process.execPath, node("src/main.ts"), { cwd, env: { ...env, PORT: port } });
-  const listening = await started.waitForLog((line) => line.event === "server_listening");
-  return { process: started, url: `http://127.0.0.1:${String(listening.port)}` };
+  const { run, port } = await startListening((at) =>
+    startProcess(process.execPath, node("src/main.ts"), { cwd, env: { ...env, PORT: String(at) } }),
+  );
+  return { process: run, url: `http://127.0.0.1:${port}` };
 }
 
 describe("the worker process", () => {

@@ -198,5 +198,6 @@ export function randomSecret(label: string): string {
   return `${label}-canary-${randomBytes(16).toString("hex")}`;
 }
 
-export { freePort, privateRedis, type PrivateRedis, type PrivateRedisOptions } from "./redis-server.js";
+export { freePort, startListening } from "./ports.js";
+export { privateRedis, type PrivateRedis, type PrivateRedisOptions } from "./redis-server.js";
 export { privatePostgres, type PrivatePostgres } from "./postgres-server.js";

