@@ -58,9 +58,9 @@ export async function playOutage(options: OutageOptions): Promise<OutageObservat
     gateway: watch(`${pair.gateway.url}/healthz`, 200),
     worker: watch(`${pair.worker.url}/healthz`, 200),
   };
-  const load = startTaskLoad(pair, { concurrency: 2, pauseMs: 50, maxRequests: 1000, maxMs: 20_000 });
+  const load = startTaskLoad(pair, { concurrency: 2, pauseMs: 50, maxRequests: 2000, maxMs: 60_000 });
   try {
-    await sleep(1000);
+    await waitFor(() => load.outcomes.length >= 10, { what: "the load to be under way" });
     const brokenAt = Date.now();
     await options.breakIt();
     const unready = {
@@ -68,13 +68,25 @@ export async function playOutage(options: OutageOptions): Promise<OutageObservat
       worker: await readyz.worker.waitFor(503, brokenAt),
     };
     await sleep(Math.max(0, brokenAt + outageMs - Date.now()));
+    // However slow the machine, the load meets the outage before it ends.
+    await waitFor(
+      () => load.outcomes.filter((o) => o.kind === "create" && o.sentAt >= brokenAt).length >= 8,
+      {
+        timeoutMs: 30_000,
+        what: "8 tasks created (or refused) during the outage",
+      },
+    );
     const repairedAt = Date.now();
     await options.repairIt();
     const readyAgain = {
       gateway: await readyz.gateway.waitFor(200, repairedAt, 30_000),
       worker: await readyz.worker.waitFor(200, repairedAt, 30_000),
     };
-    await sleep(1000);
+    // ... and goes on after the recovery, until it has been served again.
+    await waitFor(() => load.outcomes.filter((o) => o.sentAt >= repairedAt).length >= 10, {
+      timeoutMs: 30_000,
+      what: "10 requests answered after the recovery",
+    });
     const outcomes = await load.stop();
     const created = load.created();
     const createdDuringOutage = outcomes

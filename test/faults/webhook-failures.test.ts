@@ -65,11 +65,17 @@ describe("the webhook receiver failing (500s, then timeouts, then refused connec
       },
     });
     const { receiver } = those;
+    // Each phase lasts PHASE_MS, and at least until every notification has met it once.
+    const phase = async (what: string) => {
+      const callsBefore = receiver.calls.length;
+      await sleep(PHASE_MS);
+      await waitFor(() => receiver.calls.length >= callsBefore + TASKS, { what: `${TASKS} calls ${what}` });
+    };
     receiver.answer = () => ({ status: 500 });
     created = await pair.createTasks(Array.from({ length: TASKS }, (_, i) => `receiver away ${i}`));
-    await sleep(PHASE_MS);
+    await phase("answered 500");
     receiver.answer = () => "hang";
-    await sleep(PHASE_MS);
+    await phase("left hanging");
     await receiver.stop();
     await sleep(PHASE_MS);
     receiver.answer = () => ({ status: 200 });
