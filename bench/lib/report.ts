@@ -23,7 +23,7 @@ const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1))
 const ratio = (value: number) => `${value.toFixed(2)}×`;
 
 /**
- * The budgets of issue 6 checked against one run's figures (ratios within the run).
+ * The budgets (bench/README.md) checked against one run's figures (ratios within the run).
  *
  * @example
  * const budgets = checkBudgets(inbound, hop, services);

@@ -1,6 +1,6 @@
 // Authentication against the real built services. Gateway: HS256 JWTs only, signed with
 // JWT_SECRET, unexpired, already valid, carrying sub and org_id: anything else is 401; another
-// organisation's task is 404 (SPEC: scoped to the caller's org, so its existence is not
+// organisation's task is 404 (tasks are scoped to the caller's org, so its existence is not
 // revealed). Worker: only `Bearer <WORKER_TOKEN>`, compared in constant time: anything else is 401.
 import fc from "fast-check";
 import { sign } from "hono/jwt";

@@ -448,7 +448,7 @@ describe("no canary appears", () => {
   });
 
   it("nor any internal detail in a response: no error message, stack frame or file path", () => {
-    // Readiness names a failed check's error class (SPEC: "failed: <ErrorName>"), and no more.
+    // Readiness names a failed check's error class (`"failed: <ErrorName>"`, docs/tour.md), and no more.
     const text = responses.join("\n");
     expect(text).toContain("internal_error");
     expect(text).not.toMatch(

@@ -14,7 +14,7 @@ import {
 } from "@ward/shared/settings";
 
 /**
- * Everything the gateway reads from its environment (SPEC "Settings"): the shared server,
+ * Everything the gateway reads from its environment (every one is listed, with its default, in .env.example): the shared server,
  * logging, PostgreSQL, Redis, Sentry and worker-token pieces, plus its own JWT key, the worker's
  * address and the browser origins allowed by CORS.
  *

@@ -23,7 +23,7 @@ export interface SentryOptions {
   secrets?: readonly string[];
 }
 
-/** The secret settings of SPEC "Settings", read by {@link initSentryFromEnv} to scrub them from events. */
+/** The secret settings (every one is listed, with its default, in .env.example), read by {@link initSentryFromEnv} to scrub them from events. */
 export const SECRET_SETTINGS = [
   "SENTRY_DSN",
   "DATABASE_URL",
