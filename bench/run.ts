@@ -1,14 +1,12 @@
 /**
- * `pnpm bench [--only inbound,hop,services] [--duration S] [--rounds N] [--connections N]
- * [--node-options FLAGS]`:
- * ward's cost against its baselines in one run, on loopback. Builds first (the services run from
- * dist), prints Markdown tables with the budgets, and writes bench/results/latest.json.
+ * `pnpm bench`: ward's cost against its baselines in one run, on loopback (the usage below says
+ * how to choose scenarios, durations and rounds).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem, tmpdir, type, release } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { readCommandLine } from "../scripts/command-line.js";
 import { pinSelf, PINNING, ROOT } from "./lib/processes.js";
 import { checkBudgets, formatReport, type BenchResults } from "./lib/report.js";
 import { measureHop } from "./scenarios/hop.js";
@@ -18,14 +16,26 @@ import type { BenchSettings } from "./scenarios/settings.js";
 
 const SCENARIOS = ["inbound", "hop", "services"] as const;
 
-const { values: args } = parseArgs({
-  options: {
-    only: { type: "string", default: SCENARIOS.join(",") },
-    duration: { type: "string", default: "5" },
-    rounds: { type: "string", default: "3" },
-    connections: { type: "string", default: "32" },
-    "node-options": { type: "string" },
-  },
+const usage = `
+usage: pnpm bench [--only ${SCENARIOS.join(",")}] [--duration S] [--rounds N] [--connections N]
+                  [--node-options FLAGS]
+
+Measures ward against its baselines in one run, on loopback, and checks the budgets as ratios
+within the run (bench/README.md). Builds first; prints Markdown tables; writes
+bench/results/latest.json.
+
+  --only LIST           scenarios to run (default all: ${SCENARIOS.join(",")})
+  --duration S          seconds of load per round (default 5)
+  --rounds N            alternating rounds per figure; medians are reported (default 3)
+  --connections N       concurrent connections of the load (default 32)
+  --node-options FLAGS  NODE_OPTIONS for the built services, to weigh a flag`;
+
+const { values: args } = readCommandLine("bench", usage, {
+  only: { type: "string", default: SCENARIOS.join(",") },
+  duration: { type: "string", default: "5" },
+  rounds: { type: "string", default: "3" },
+  connections: { type: "string", default: "32" },
+  "node-options": { type: "string" },
 });
 const only = new Set(args.only.split(","));
 for (const name of only) {

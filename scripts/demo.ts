@@ -5,15 +5,22 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { request } from "undici";
+import { readCommandLine } from "./command-line.js";
 import { ROOT } from "./dev/local-env.js";
 
-const { values: args } = parseArgs({
-  options: {
-    id: { type: "string", default: `demo-${Date.now().toString(36)}` },
-    gateway: { type: "string", default: "http://127.0.0.1:8080" },
-  },
+const usage = `
+usage: pnpm demo [--id CORRELATION_ID] [--gateway URL]
+
+Sends one task through a running pair (\`pnpm dev\`) with a chosen X-Correlation-ID, waits for
+the worker's job, and prints that request's trace from .data/logs/.
+
+  --id CORRELATION_ID   the X-Correlation-ID to send (default demo-<time>)
+  --gateway URL         the gateway (default http://127.0.0.1:8080)`;
+
+const { values: args } = readCommandLine("demo", usage, {
+  id: { type: "string", default: `demo-${Date.now().toString(36)}` },
+  gateway: { type: "string", default: "http://127.0.0.1:8080" },
 });
 const id = args.id;
 const logs = ["gateway", "worker"].map((name) => `${ROOT}.data/logs/${name}.log`);

@@ -8,8 +8,21 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { styleText } from "node:util";
 import { Redis } from "ioredis";
+import { readCommandLine } from "./command-line.js";
 import { startEmbeddedPostgres } from "./dev/embedded-postgres.js";
 import { ensureLocalEnv, ROOT } from "./dev/local-env.js";
+
+readCommandLine(
+  "dev",
+  `
+usage: pnpm dev
+
+Runs the gateway and the worker from source in watch mode, logs labelled by service and kept in
+.data/logs/ (for \`pnpm demo\` and \`pnpm trace\`). Creates .env with fresh development secrets
+on first use. With DATABASE_URL unset it starts an embedded PostgreSQL (.data/postgres, port
+DEV_POSTGRES_PORT or 54329); Redis comes from REDIS_URL (default redis://127.0.0.1:6379).`,
+  {},
+);
 
 const SERVICES = [
   { name: "gateway", color: "cyan" },

@@ -2,17 +2,25 @@
  * Prints a development JWT for the gateway: `pnpm token [--user ID] [--org ID] [--ttl SECONDS]`.
  * Signed HS256 with JWT_SECRET from the environment, JWT_SECRET_FILE, or the local `.env`.
  */
-import { parseArgs } from "node:util";
 import { sign } from "hono/jwt";
 import { defineSettings, loadSettings, secret, text, SettingsError } from "@ward/shared/settings";
+import { readCommandLine } from "./command-line.js";
 import { ROOT } from "./dev/local-env.js";
 
-const { values: args } = parseArgs({
-  options: {
-    user: { type: "string", default: "user-1" },
-    org: { type: "string", default: "org-1" },
-    ttl: { type: "string", default: "3600" },
-  },
+const usage = `
+usage: pnpm token [--user ID] [--org ID] [--ttl SECONDS]
+
+Prints a JWT the gateway accepts (HS256, claims sub and org_id), signed with JWT_SECRET from the
+environment, JWT_SECRET_FILE or the local .env that \`pnpm dev\` creates.
+
+  --user ID       the sub claim (default user-1)
+  --org ID        the org_id claim (default org-1)
+  --ttl SECONDS   lifetime (default 3600)`;
+
+const { values: args } = readCommandLine("token", usage, {
+  user: { type: "string", default: "user-1" },
+  org: { type: "string", default: "org-1" },
+  ttl: { type: "string", default: "3600" },
 });
 
 const tokenSettings = defineSettings({

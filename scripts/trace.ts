@@ -5,7 +5,7 @@
  * @example
  * kubectl logs -l app.kubernetes.io/part-of=ward --prefix --all-containers | pnpm trace 3f6c2a9e-…
  */
-import { parseArgs } from "node:util";
+import { readCommandLine } from "./command-line.js";
 import { formatJourney, formatSummary } from "./trace/format.js";
 import { inTimeOrder, summarize } from "./trace/journey.js";
 import { printable } from "./trace/printable.js";
@@ -21,23 +21,7 @@ or stdin when there are none or one is "-".
   pnpm trace <id> gateway.log worker.log`;
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { help: { type: "boolean", short: "h" } },
-    });
-  } catch (error) {
-    console.error(
-      `trace: ${error instanceof Error ? printable(error.message) : "bad arguments"}\n\n${usage}`,
-    );
-    return 2;
-  }
-  if (parsed.values.help) {
-    console.log(usage);
-    return 0;
-  }
+  const parsed = readCommandLine("trace", usage, {}, { positionals: true, args: argv });
   const [correlationId, ...sources] = parsed.positionals;
   if (correlationId === undefined || correlationId === "") {
     console.error(usage);
