@@ -104,6 +104,14 @@ export async function playOutage(options: OutageOptions): Promise<OutageObservat
       createdDuringOutage,
       allNotified,
     };
+  } catch (error) {
+    // Say what each service was doing: a process that died is the likeliest reason for a wait that failed.
+    throw new Error(
+      `${(error as Error).message}\n${SERVICES.map((name) => lastWords(pair, name)).join("\n")}`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     await load.stop();
     await Promise.all([...SERVICES.map((s) => readyz[s].stop()), ...SERVICES.map((s) => healthz[s].stop())]);
@@ -130,4 +138,13 @@ export async function settled(
     },
     { timeoutMs: 30_000, intervalMs: 200, what: "every task notified and every notification delivered" },
   ).catch(() => false);
+}
+
+/** Whether a service's last process still runs, and the last lines it wrote. */
+function lastWords(pair: FaultPair, name: (typeof SERVICES)[number]): string {
+  const run = pair[name].runs.at(-1);
+  if (!run) return `--- the ${name} never started`;
+  const state = run.child.exitCode ?? run.child.signalCode ?? "still running";
+  const tail = (text: string) => text.split("\n").slice(-15).join("\n");
+  return `--- the ${name} (${state}), last stdout lines:\n${tail(run.logs.text())}\n--- stderr:\n${tail(run.stderr.text())}`;
 }
