@@ -54,12 +54,27 @@ referenced with optional: true, so a Secret without that key leaves the variable
 DATABASE_URL: true
 REDIS_URL: true
 WORKER_TOKEN: true
-SENTRY_DSN: false
+{{- if include "ward.sentryEnabled" . }}
+SENTRY_DSN: true
+{{- end }}
 {{- if eq .component "gateway" }}
 JWT_SECRET: true
 {{- else }}
 WEBHOOK_SIGNING_SECRET: {{ not (empty .root.Values.worker.config.webhookUrl) }}
 {{- end }}
+{{- end }}
+
+{{/*
+"true" when Sentry is on (empty when off): sentry.enabled, or a SENTRY_DSN in the chart's own Secret. The one
+place that decides whether the services read SENTRY_DSN and whether the NetworkPolicy lets them reach Sentry.
+*/}}
+{{- define "ward.sentryEnabled" -}}
+{{- $values := .root.Values }}
+{{- $chartDsn := and (not $values.secret.existingSecret) $values.secret.values.SENTRY_DSN }}
+{{- if and $values.sentry.enabled (not $values.secret.existingSecret) (not $chartDsn) }}
+{{- fail "sentry.enabled needs secret.values.SENTRY_DSN (or secret.existingSecret holding SENTRY_DSN)" }}
+{{- end }}
+{{- if or $values.sentry.enabled $chartDsn }}true{{ end }}
 {{- end }}
 
 {{/* env entries: every setting by name, from the service's ConfigMap or the Secret, never inline. */}}

@@ -13,10 +13,41 @@ grace period. Every helper takes (dict "root" $ "component" NAME); the image hel
 {{- end }}
 {{- end }}
 
-{{/* (delay + timeout) rounded up to seconds, plus the margin: the service exits well before SIGKILL. */}}
+{{/*
+The shutdown timeout (its deadline from SIGTERM, the delay included) rounded up to seconds, plus the margin:
+the service has exited, one way or the other, well before Kubernetes' SIGKILL.
+*/}}
 {{- define "ward.terminationGracePeriodSeconds" -}}
 {{- $config := .root.Values.config }}
-{{- add (div (add $config.shutdownDelayMs $config.shutdownTimeoutMs 999) 1000) $config.terminationGraceMarginSeconds }}
+{{- if ge (int $config.shutdownDelayMs) (int $config.shutdownTimeoutMs) }}
+{{- fail (printf "config.shutdownTimeoutMs (%v) is the whole shutdown's deadline, so it must exceed config.shutdownDelayMs (%v)" $config.shutdownTimeoutMs $config.shutdownDelayMs) }}
+{{- end }}
+{{- add (div (add $config.shutdownTimeoutMs 999) 1000) $config.terminationGraceMarginSeconds }}
+{{- end }}
+
+{{/*
+NODE_OPTIONS that keep V8's heap within 3/4 of the container's memory limit (the rest is code, buffers and
+native memory): a 16 MiB semi-space (48 MiB of young generation, whatever V8's version would pick) and the
+old space the rest. An env entry, or nothing without a limit. The resources are the service's, or the
+migrations' for component migrate.
+*/}}
+{{- define "ward.nodeOptionsEnv" -}}
+{{- $resources := (eq .component "migrate") | ternary .root.Values.migrations.resources (index .root.Values .component).resources }}
+{{- with ($resources.limits | default dict).memory }}
+{{- $limit := toString . }}
+{{- $unit := regexFind "[a-zA-Z]+$" $limit }}
+{{- $bytes := dict "" 1 "k" 1000 "Ki" 1024 "M" 1000000 "Mi" 1048576 "G" 1000000000 "Gi" 1073741824 "T" 1000000000000 "Ti" 1099511627776 }}
+{{- if not (hasKey $bytes $unit) }}
+{{- fail (printf "memory limit %s: use bytes, k, M, G, T, Ki, Mi, Gi or Ti" $limit) }}
+{{- end }}
+{{- $mebibytes := divf (mulf (float64 (trimSuffix $unit $limit)) (get $bytes $unit)) 1048576 }}
+{{- $oldSpace := sub (int (floor (mulf $mebibytes 0.75))) 48 }}
+{{- if lt $oldSpace 64 }}
+{{- fail (printf "memory limit %s leaves the V8 heap under 64 MiB of old space: give a ward container at least 150Mi" $limit) }}
+{{- end -}}
+- name: NODE_OPTIONS
+  value: {{ printf "--max-old-space-size=%d --max-semi-space-size=16" $oldSpace | quote }}
+{{- end }}
 {{- end }}
 
 {{- define "ward.podSecurityContext" -}}
