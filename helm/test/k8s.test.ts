@@ -112,4 +112,9 @@ describe("k8s/kind-config.yaml", () => {
     expect(cluster).toMatchObject({ kind: "Cluster", apiVersion: "kind.x-k8s.io/v1alpha4", name: "ward" });
     expect(readFileSync(join(repoRoot, "skaffold.yaml"), "utf8")).toContain("kubeContext: kind-ward");
   });
+
+  it("asks for kind v0.32 or later, whose network plugin no longer blocks probes", () => {
+    for (const file of ["k8s/kind-config.yaml", "k8s/README.md"])
+      expect(readFileSync(join(repoRoot, file), "utf8"), file).toContain("kind v0.32 or later");
+  });
 });
