@@ -570,17 +570,17 @@ describe("memory", () => {
   );
 
   it.each(services)(
-    "requests more memory for the %s than the 127 MB RSS measured after load, by 20 %",
+    "requests more memory for the %s than the 137 MB RSS measured after load, by 20 %",
     (service) => {
       const container = serviceContainer(renderScenario("default-values.yaml"), service);
-      expect(bytesOf(container.resources!.requests!.memory as string)).toBeGreaterThanOrEqual(127e6 * 1.2);
+      expect(bytesOf(container.resources!.requests!.memory as string)).toBeGreaterThanOrEqual(137e6 * 1.2);
     },
   );
 
   it("refuses a memory limit too small to leave the heap room", () => {
     expect(() =>
-      renderChart({ scenario: "default-values.yaml", set: { "gateway.resources.limits.memory": "100Mi" } }),
-    ).toThrow(/memory limit 100Mi leaves the V8 heap under 64 MiB/);
+      renderChart({ scenario: "default-values.yaml", set: { "gateway.resources.limits.memory": "90Mi" } }),
+    ).toThrow(/memory limit 90Mi leaves the V8 heap under 64 MiB/);
   });
 });
 
