@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**", "bench/**", "**/*.test.ts", "**/test/**"],
+    files: ["scripts/**", "tools/**", "bench/**", "**/*.test.ts", "**/test/**"],
     rules: { "no-console": "off" },
   },
   { files: ["**/*.js"], extends: [tseslint.configs.disableTypeChecked] },

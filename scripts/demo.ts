@@ -56,7 +56,7 @@ if (!logs.every((file) => existsSync(file))) {
   console.log(
     "Logs are not in .data/logs (is the pair running under pnpm dev?). Trace it from wherever they are:",
   );
-  console.log(`  kubectl logs -l app.kubernetes.io/part-of=ward --prefix --tail=-1 | pnpm trace ${id}`);
+  console.log(`  pnpm trace ${id} --kubectl -n ward`);
   process.exit(0);
 }
 
@@ -65,7 +65,7 @@ while (!jobFinished() && Date.now() < deadline) await new Promise((resolve) => s
 if (!jobFinished()) console.log("(the worker has not finished the job after 15 s; showing what is there)\n");
 const trace = spawnSync(
   process.execPath,
-  ["--conditions=source", "--import", "tsx", "scripts/trace.ts", id, ...logs],
+  ["--conditions=source", "--import", "tsx", "tools/trace/src/main.ts", id, ...logs],
   { cwd: ROOT, stdio: "inherit" },
 );
 process.exit(trace.status ?? 1);

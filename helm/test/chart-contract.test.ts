@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { Environment } from "@ward/shared/settings";
@@ -15,6 +16,8 @@ import {
 import { secretSettings, serviceSettings, settingsContract } from "./service-settings.js";
 
 const services = ["gateway", "worker"] as const;
+/** Read by node, not by the service: the chart derives them from the pod's resources. */
+const nodeVariables = ["NODE_OPTIONS"];
 const defaultPorts = { gateway: 8080, worker: 8081 };
 const isSecretSetting = (name: string) => secretSettings.includes(name);
 const envNames = (container: IContainer) => (container.env ?? []).map((variable) => variable.name);
@@ -41,9 +44,10 @@ describe.each(scenarios)("scenario ci/%s", (scenario) => {
     expect(names).toEqual(expect.arrayContaining(required));
   });
 
-  it.each(services)("sets only variables the %s reads, each once", (service) => {
+  it.each(services)("sets only variables the %s (or node itself) reads, each once", (service) => {
     const names = envNames(serviceContainer(objects(), service));
-    expect(names.filter((name) => !serviceSettings[service].known.includes(name))).toEqual([]);
+    const known = [...serviceSettings[service].known, ...nodeVariables];
+    expect(names.filter((name) => !known.includes(name))).toEqual([]);
     expect(new Set(names).size).toBe(names.length);
   });
 
@@ -66,7 +70,7 @@ describe.each(scenarios)("scenario ci/%s", (scenario) => {
       const configMap = findObject(objects(), "ConfigMap", `-${service}`);
       const data = configMap.data as Record<string, string>;
       for (const variable of serviceContainer(objects(), service).env ?? []) {
-        if (isSecretSetting(variable.name)) continue;
+        if (isSecretSetting(variable.name) || nodeVariables.includes(variable.name)) continue;
         expect(variable.valueFrom?.configMapKeyRef).toEqual({
           name: configMap.metadata.name,
           key: variable.name,
@@ -118,12 +122,13 @@ describe.each(scenarios)("scenario ci/%s", (scenario) => {
   });
 
   it.each(services)(
-    "gives the %s longer to stop than its shutdown delay and timeout, with no preStop",
+    "gives the %s longer to stop than its shutdown timeout, which counts the delay in, with no preStop",
     (service) => {
       const [pod] = renderedPods([findObject(objects(), "Deployment", `-${service}`)]);
       const delay = Number(configValue(objects(), service, "SHUTDOWN_DELAY_MS"));
       const timeout = Number(configValue(objects(), service, "SHUTDOWN_TIMEOUT_MS"));
-      expect(pod!.spec.terminationGracePeriodSeconds! * 1000).toBeGreaterThan(delay + timeout);
+      expect(timeout).toBeGreaterThan(delay);
+      expect(pod!.spec.terminationGracePeriodSeconds! * 1000).toBeGreaterThan(timeout);
       // The service's own SHUTDOWN_DELAY_MS is the endpoint-removal wait; a preStop sleep would double it.
       expect(pod!.spec.containers[0]!.lifecycle?.preStop).toBeUndefined();
     },
@@ -231,11 +236,12 @@ describe.each(scenarios)("scenario ci/%s", (scenario) => {
 });
 
 describe("egress", () => {
-  const egress = (scenario: string, suffix: string) => {
-    const policy = findObject(renderScenario(scenario), "NetworkPolicy", suffix);
+  const rulesOf = (objects: KubeObject[], suffix: string) => {
+    const policy = findObject(objects, "NetworkPolicy", suffix);
     const rules = (policy.spec as { egress: { ports: { port: number }[]; to?: unknown[] }[] }).egress;
     return rules.map((rule) => ({ ports: [...new Set(rule.ports.map((p) => p.port))], to: rule.to }));
   };
+  const egress = (scenario: string, suffix: string) => rulesOf(renderScenario(scenario), suffix);
 
   it("lets pods call only DNS, PostgreSQL and Redis, plus the worker for the gateway", () => {
     expect(egress("default-values.yaml", "-gateway").map((rule) => rule.ports)).toEqual([
@@ -250,6 +256,53 @@ describe("egress", () => {
       [6379],
     ]);
     expect(egress("default-values.yaml", "-migrate").map((rule) => rule.ports)).toEqual([[53], [5432]]);
+  });
+
+  const webhookPorts = (url: string) =>
+    rulesOf(
+      renderChart({ scenario: "existing-secret-values.yaml", set: { "worker.config.webhookUrl": url } }),
+      "-worker",
+    ).at(-1)!.ports;
+
+  it.each([
+    ["http://hooks.internal:8080/ward", [8080]],
+    ["http://hooks.internal/ward", [80]],
+    ["https://hooks.example.com/ward", [443]],
+    ["https://hooks.example.com:8443/ward", [8443]],
+  ])("opens the webhook %s on the port it names or its scheme implies", (url, ports) => {
+    expect(webhookPorts(url)).toEqual(ports);
+  });
+
+  it("opens Sentry with an existing Secret once sentry.enabled says it holds a DSN, and only then", () => {
+    const without = renderScenario("existing-secret-values.yaml");
+    const withSentry = renderChart({
+      scenario: "existing-secret-values.yaml",
+      set: { "sentry.enabled": "true" },
+    });
+    expect(rulesOf(without, "-gateway").map((rule) => rule.ports)).toEqual([[53], [5432], [6379], [8081]]);
+    expect(rulesOf(withSentry, "-gateway").map((rule) => rule.ports)).toEqual([
+      [53],
+      [5432],
+      [6379],
+      [8081],
+      [443],
+    ]);
+    expect(rulesOf(withSentry, "-worker").map((rule) => rule.ports)).toEqual([
+      [53],
+      [5432],
+      [6379],
+      [443],
+      [443],
+    ]);
+  });
+
+  it("opens Sentry on the port of the DSN in the chart's Secret", () => {
+    const objects = renderChart({
+      scenario: "default-values.yaml",
+      set: { "secret.values.SENTRY_DSN": "http://change-me-public-key@sentry.internal:9000/4" },
+    });
+    expect(rulesOf(objects, "-gateway").at(-1)!.ports).toEqual([9000]);
+    expect(rulesOf(objects, "-worker").at(-1)!.ports).toEqual([9000]);
   });
 
   it("opens the webhook to the worker and Sentry to both when they are configured, and pins CIDRs", () => {
@@ -314,12 +367,38 @@ describe("secrets and rollouts", () => {
     const optional = (objects: KubeObject[], service: "gateway" | "worker", name: string) =>
       serviceContainer(objects, service).env?.find((v) => v.name === name)?.valueFrom?.secretKeyRef?.optional;
     const withoutWebhook = renderScenario("default-values.yaml");
-    expect(optional(withoutWebhook, "gateway", "SENTRY_DSN")).toBe(true);
     expect(optional(withoutWebhook, "worker", "WEBHOOK_SIGNING_SECRET")).toBe(true);
     expect(optional(withoutWebhook, "gateway", "JWT_SECRET")).toBeUndefined();
     expect(
       optional(renderScenario("existing-secret-values.yaml"), "worker", "WEBHOOK_SIGNING_SECRET"),
     ).toBeUndefined();
+  });
+
+  it("reads SENTRY_DSN, as a required key, exactly when Sentry is on", () => {
+    const sentryRef = (objects: KubeObject[], service: "gateway" | "worker") =>
+      serviceContainer(objects, service).env?.find((v) => v.name === "SENTRY_DSN")?.valueFrom?.secretKeyRef;
+    for (const service of services) {
+      expect(sentryRef(renderScenario("default-values.yaml"), service)).toBeUndefined();
+      expect(sentryRef(renderScenario("existing-secret-values.yaml"), service)).toBeUndefined();
+      const on = renderChart({ scenario: "existing-secret-values.yaml", set: { "sentry.enabled": "true" } });
+      expect(sentryRef(on, service)).toEqual({ name: "ward-secrets", key: "SENTRY_DSN" });
+      expect(sentryRef(renderScenario("production-values.yaml"), service)).toEqual({
+        name: "ward-test",
+        key: "SENTRY_DSN",
+      });
+    }
+  });
+
+  it("refuses sentry.enabled when the chart's Secret holds no DSN", () => {
+    expect(() => renderChart({ scenario: "default-values.yaml", set: { "sentry.enabled": "true" } })).toThrow(
+      /sentry.enabled needs secret.values.SENTRY_DSN/,
+    );
+  });
+
+  it("refuses a shutdown timeout that does not exceed the delay it counts in", () => {
+    expect(() =>
+      renderChart({ scenario: "default-values.yaml", set: { "config.shutdownTimeoutMs": "5000" } }),
+    ).toThrow(/config.shutdownTimeoutMs \(5000\) is the whole shutdown's deadline/);
   });
 
   it("refuses to render without a required secret value, naming it", () => {
@@ -419,6 +498,27 @@ describe("migration hooks", () => {
     },
   );
 
+  it("give every retry they allow time to run before the Job's deadline", () => {
+    for (const job of renderScenario("default-values.yaml").filter((object) => object.kind === "Job")) {
+      const { backoffLimit, activeDeadlineSeconds } = job.spec as {
+        backoffLimit: number;
+        activeDeadlineSeconds: number;
+      };
+      // Kubernetes waits 10 s before the first retry, doubling, at most 6 minutes.
+      const waits = Array.from({ length: backoffLimit }, (_, retry) => Math.min(10 * 2 ** retry, 360));
+      const attempts = backoffLimit + 1;
+      expect(waits.reduce((sum, wait) => sum + wait, 0) + attempts * 30).toBeLessThanOrEqual(
+        activeDeadlineSeconds,
+      );
+    }
+  });
+
+  it("refuse a backoffLimit whose last retries the deadline would cut off", () => {
+    expect(() =>
+      renderChart({ scenario: "default-values.yaml", set: { "migrations.backoffLimit": "6" } }),
+    ).toThrow(/migrations.backoffLimit 6 needs 840 s .* but activeDeadlineSeconds is 600/);
+  });
+
   it("keep the hook Secret down to DATABASE_URL and delete it once the hooks succeed", () => {
     const hookSecrets = renderScenario("default-values.yaml").filter(
       (object) => object.kind === "Secret" && isPreInstallHook(object),
@@ -426,6 +526,61 @@ describe("migration hooks", () => {
     expect(hookSecrets).toHaveLength(1);
     expect(Object.keys(hookSecrets[0]!.data as object)).toEqual(["DATABASE_URL"]);
     expect(hookSecrets[0]!.metadata.annotations?.["helm.sh/hook-delete-policy"]).toContain("hook-succeeded");
+  });
+});
+
+describe("memory", () => {
+  const mebibyte = 1024 * 1024;
+  const units: Record<string, number> = {
+    "": 1,
+    Ki: 1024,
+    Mi: mebibyte,
+    Gi: 1024 * mebibyte,
+    M: 1e6,
+    G: 1e9,
+  };
+  const bytesOf = (quantity: string | number) => {
+    const [, number, unit] = /^([\d.]+)([A-Za-z]*)$/.exec(String(quantity))!;
+    return Number(number) * units[unit!]!;
+  };
+  /** V8's heap limit under the given NODE_OPTIONS, as this machine's node reports it. */
+  const heapLimit = (nodeOptions: string) =>
+    Number(
+      execFileSync(process.execPath, ["-p", "v8.getHeapStatistics().heap_size_limit"], {
+        env: { NODE_OPTIONS: nodeOptions },
+        encoding: "utf8",
+      }),
+    );
+
+  it.each(scenarios)(
+    "keeps the V8 heap of every ward container within 3/4 of its memory limit (%s)",
+    (scenario) => {
+      const containers = renderedPods(renderScenario(scenario)).flatMap(({ owner, spec }) =>
+        spec.containers.map((container) => ({ name: `${owner.metadata.name}/${container.name}`, container })),
+      );
+      const limited = containers.filter(({ name }) => !name.endsWith("/test"));
+      expect(limited.length).toBeGreaterThan(0);
+      for (const { name, container } of limited) {
+        const limit = bytesOf(container.resources!.limits!.memory as string);
+        const nodeOptions = container.env?.find((variable) => variable.name === "NODE_OPTIONS")?.value;
+        expect(nodeOptions, name).toBeDefined();
+        expect(heapLimit(nodeOptions!), name).toBeLessThanOrEqual(limit * 0.75);
+      }
+    },
+  );
+
+  it.each(services)(
+    "requests more memory for the %s than the 137 MB RSS measured after load, by 20 %",
+    (service) => {
+      const container = serviceContainer(renderScenario("default-values.yaml"), service);
+      expect(bytesOf(container.resources!.requests!.memory as string)).toBeGreaterThanOrEqual(137e6 * 1.2);
+    },
+  );
+
+  it("refuses a memory limit too small to leave the heap room", () => {
+    expect(() =>
+      renderChart({ scenario: "default-values.yaml", set: { "gateway.resources.limits.memory": "90Mi" } }),
+    ).toThrow(/memory limit 90Mi leaves the V8 heap under 64 MiB/);
   });
 });
 

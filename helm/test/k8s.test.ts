@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import type { IContainer } from "kubernetes-models/v1/Container";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -13,6 +14,12 @@ const dev = () => (rendered ??= parseManifests(runTool("kubectl", ["kustomize", 
 const devSecret = () => {
   const secret = dev().find((object) => object.kind === "Secret")!;
   return secret.stringData as Record<string, string>;
+};
+
+const devContainer = (name: string): IContainer => {
+  const deployment = dev().find((object) => object.kind === "Deployment" && object.metadata.name === name)!;
+  return (deployment.spec as { template: { spec: { containers: IContainer[] } } }).template.spec
+    .containers[0]!;
 };
 
 describe("k8s/dev (kubectl kustomize)", () => {
@@ -43,7 +50,7 @@ describe("k8s/dev (kubectl kustomize)", () => {
     const required = new Set([...serviceSettings.gateway.required, ...serviceSettings.worker.required]);
     required.delete("WORKER_URL");
     expect(Object.keys(secret)).toEqual(expect.arrayContaining([...required]));
-    for (const key of ["JWT_SECRET", "WORKER_TOKEN", "POSTGRES_PASSWORD"])
+    for (const key of ["JWT_SECRET", "WORKER_TOKEN", "POSTGRES_PASSWORD", "REDIS_PASSWORD"])
       expect(secret[key]).toMatch(/^change-me-/);
     for (const key of ["JWT_SECRET", "WORKER_TOKEN"]) expect(secret[key]!.length).toBeGreaterThanOrEqual(32);
   });
@@ -59,6 +66,28 @@ describe("k8s/dev (kubectl kustomize)", () => {
     expect(decodeURIComponent(database.password)).toBe(secret.POSTGRES_PASSWORD);
     const redis = new URL(secret.REDIS_URL!);
     expect(`${redis.hostname}:${redis.port}`).toBe(`redis:${servicePort("redis")}`);
+    expect(decodeURIComponent(redis.password)).toBe(secret.REDIS_PASSWORD);
+  });
+
+  it("runs Redis with the dev Secret's password, and both databases on patched releases", () => {
+    const redis = devContainer("redis");
+    expect(redis.args?.slice(-2)).toEqual(["--requirepass", "$(REDIS_PASSWORD)"]);
+    expect(
+      redis.env?.find((variable) => variable.name === "REDIS_PASSWORD")?.valueFrom?.secretKeyRef,
+    ).toEqual({
+      name: "ward-dev",
+      key: "REDIS_PASSWORD",
+    });
+    expect(devSecret().REDIS_PASSWORD).toMatch(/^change-me-/);
+    // 7.4.6 fixes CVE-2025-49844; a tag names an exact patch release.
+    const [, redisPatch] = /^redis:7\.4\.(\d+)-bookworm$/.exec(redis.image!) ?? [];
+    expect(Number(redisPatch)).toBeGreaterThanOrEqual(6);
+    expect(devContainer("postgres").image).toMatch(/^postgres:17\.\d+-bookworm$/);
+  });
+
+  it.each(["postgres", "redis"])("probes %s over TCP, not its Unix socket", (name) => {
+    const command = devContainer(name).readinessProbe?.exec?.command?.join(" ") ?? "";
+    expect(command).toMatch(/(-h|--host=) ?127\.0\.0\.1/);
   });
 
   it("uses every manifest file once, and shares no object with the chart", () => {
@@ -82,5 +111,10 @@ describe("k8s/kind-config.yaml", () => {
     >;
     expect(cluster).toMatchObject({ kind: "Cluster", apiVersion: "kind.x-k8s.io/v1alpha4", name: "ward" });
     expect(readFileSync(join(repoRoot, "skaffold.yaml"), "utf8")).toContain("kubeContext: kind-ward");
+  });
+
+  it("asks for kind v0.32 or later, whose network plugin no longer blocks probes", () => {
+    for (const file of ["k8s/kind-config.yaml", "k8s/README.md"])
+      expect(readFileSync(join(repoRoot, file), "utf8"), file).toContain("kind v0.32 or later");
   });
 });

@@ -170,7 +170,7 @@ describe("one request through the gateway", () => {
     const logs = pod("gateway").logs() + pod("worker").logs();
     const trace = await run(
       process.execPath,
-      ["--conditions=source", "--import", "tsx", "scripts/trace.ts", correlationId],
+      ["--conditions=source", "--import", "tsx", "tools/trace/src/main.ts", correlationId],
       logs,
     );
     expect(trace.code, trace.stderr).toBe(0);

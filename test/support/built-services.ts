@@ -32,9 +32,14 @@ export function requireBuilt(): void {
   }
 }
 
+/** Starts a service's migrations as the chart's hook Job does (`node dist/migrate.js`). */
+export function startBuiltMigration(name: ServiceName, env: Record<string, string>): RunningProcess {
+  return startProcess(process.execPath, ["dist/migrate.js"], { cwd: folderOf(name), env });
+}
+
 /** Runs a service's migrations (`node dist/migrate.js`) and resolves once they exited 0. */
 export async function migrateBuilt(name: ServiceName, env: Record<string, string>): Promise<RunningProcess> {
-  const run = startProcess(process.execPath, ["dist/migrate.js"], { cwd: folderOf(name), env });
+  const run = startBuiltMigration(name, env);
   const code = await run.exited;
   if (code !== 0) throw new Error(`the ${name} migrations exited ${code}:\n${run.logs.text()}`);
   return run;

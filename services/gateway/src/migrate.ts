@@ -1,6 +1,6 @@
 /**
  * `node dist/migrate.js` (`pnpm migrate`, the chart's hook Job): applies the gateway's migrations
- * to DATABASE_URL, then exits 0, or 1 with a `migration_failed` line.
+ * to DATABASE_URL, then exits 0, or 1 with a `migration_failed` line (143 on SIGTERM).
  */
 import { runMigrationCommand } from "@ward/shared/postgres";
 import { migrateGatewayDatabase } from "./migrations.js";

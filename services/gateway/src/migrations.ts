@@ -7,11 +7,11 @@ const directory = fileURLToPath(new URL("../migrations/", import.meta.url));
 
 /**
  * Brings the gateway's tables (`tasks`, `outbox`) up to date; safe when several replicas run it
- * at once. Resolves to the names of the migrations it applied.
+ * at once. Resolves to the names of the migrations it applied; aborting `signal` cancels it.
  *
  * @example
  * await migrateGatewayDatabase(sql, logger);
  */
-export function migrateGatewayDatabase(sql: Sql, logger: Logger): Promise<string[]> {
-  return migrate(sql, { directory, table: "gateway_migrations", logger });
+export function migrateGatewayDatabase(sql: Sql, logger: Logger, signal?: AbortSignal): Promise<string[]> {
+  return migrate(sql, { directory, table: "gateway_migrations", logger, signal });
 }

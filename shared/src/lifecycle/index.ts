@@ -47,8 +47,8 @@ const SIGNALS = ["SIGTERM", "SIGINT"] as const;
  * Graceful shutdown, in the order Kubernetes needs: readiness 503 at once, and every answer from
  * then on closes its connection (`Connection: close`); after `shutdownDelayMs` the servers stop
  * accepting; in-flight requests and registered work finish; resources close in
- * reverse order of registration; exit 0. Past `shutdownTimeoutMs` it logs `shutdown_timed_out`
- * and exits 1. A second signal during shutdown is logged and ignored: the deadline already bounds
+ * reverse order of registration; exit 0. Past `shutdownTimeoutMs`, counted from the signal with
+ * the delay included, it logs `shutdown_timed_out` and exits 1. A second signal during shutdown is logged and ignored: the deadline already bounds
  * the wait, and local runners (pnpm, tsx, concurrently) often deliver one Ctrl-C twice.
  *
  * @example

@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logging/index.js";
-import { createTestDatabase, LogCapture, privatePostgres, type TestDatabase } from "../testing/index.js";
+import {
+  createTestDatabase,
+  LogCapture,
+  privatePostgres,
+  waitFor,
+  type TestDatabase,
+} from "../testing/index.js";
 import { connectPostgres, isDatabaseUnavailable, migrate } from "./index.js";
 
 let db: TestDatabase;
@@ -103,5 +109,34 @@ describe("migrate", () => {
       select table_name as name from information_schema.tables where table_name in ('fine', 'half')`;
     expect(tables.map((t) => t.name)).toEqual(["fine"]);
     await sql.end();
+  });
+
+  it("when aborted mid-migration, cancels it in PostgreSQL, rolls it back and frees the lock", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "ward-migrations-"));
+    await writeFile(join(directory, "001_slow.sql"), "create table slow (id int); select pg_sleep(60);");
+    const sql = connectPostgres(db.url, { applicationName: "ward-test-abort" });
+    const other = connectPostgres(db.url, { applicationName: "ward-test" });
+    try {
+      const abort = new AbortController();
+      const running = migrate(sql, { directory, table: "slow_migrations", logger, signal: abort.signal });
+      await waitFor(
+        async () =>
+          (
+            await other<{ n: number }[]>`
+            select count(*)::int as n from pg_stat_activity
+            where application_name = 'ward-test-abort' and query like '%pg_sleep%'`
+          )[0]?.n === 1,
+        { what: "the slow migration to run" },
+      );
+      abort.abort(new Error("stop"));
+      await expect(running).rejects.toThrow("stop");
+
+      const [state] = await other<{ slow: string | null; locked: boolean }[]>`
+        select to_regclass('slow') as slow, pg_try_advisory_lock(hashtext('slow_migrations')) as locked`;
+      expect(state).toEqual({ slow: null, locked: true });
+    } finally {
+      await sql.end({ timeout: 1 });
+      await other.end();
+    }
   });
 });

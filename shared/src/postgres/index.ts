@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import postgres, { type Sql } from "postgres";
+import postgres, { type PendingQuery, type Row, type Sql } from "postgres";
 import type { Logger } from "../logging/index.js";
 
 export type { Sql } from "postgres";
@@ -60,6 +60,11 @@ export interface MigrateOptions {
   /** The table that records what was applied, one per service, e.g. "gateway_migrations". */
   table: string;
   logger: Logger;
+  /**
+   * Aborting cancels the statement in flight (the wait for the lock, or a migration, which rolls
+   * back), releases the lock and rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -70,10 +75,12 @@ export interface MigrateOptions {
  * await migrate(sql, { directory: new URL("../migrations", import.meta.url).pathname, table: "gateway_migrations", logger });
  */
 export async function migrate(sql: Sql, options: MigrateOptions): Promise<string[]> {
+  const { signal } = options;
   const files = (await readdir(options.directory)).filter((name) => name.endsWith(".sql")).sort();
+  signal?.throwIfAborted();
   const lock = await sql.reserve();
   try {
-    await lock`select pg_advisory_lock(hashtext(${options.table}))`;
+    await cancelledBy(signal, lock`select pg_advisory_lock(hashtext(${options.table}))`);
     await lock`create table if not exists ${lock(options.table)} (
       name text primary key, applied_at timestamptz not null default now())`;
     const done = new Set(
@@ -84,7 +91,7 @@ export async function migrate(sql: Sql, options: MigrateOptions): Promise<string
       const text = await readFile(join(options.directory, name), "utf8");
       // The lock lives in this reserved session; the migration itself may run on any connection.
       await sql.begin(async (tx) => {
-        await tx.unsafe(text);
+        await cancelledBy(signal, tx.unsafe(text));
         await tx`insert into ${tx(options.table)} (name) values (${name})`;
       });
       options.logger.info({ migration: name }, "migration_applied");
@@ -95,6 +102,24 @@ export async function migrate(sql: Sql, options: MigrateOptions): Promise<string
   } finally {
     await lock`select pg_advisory_unlock(hashtext(${options.table}))`.catch(() => {});
     lock.release();
+  }
+}
+
+/** Awaits `query`, cancelling it in PostgreSQL (a cancel request) if `signal` aborts meanwhile. */
+async function cancelledBy<T extends readonly Row[]>(
+  signal: AbortSignal | undefined,
+  query: PendingQuery<T>,
+): Promise<T> {
+  if (!signal) return query;
+  signal.throwIfAborted();
+  const cancel = () => void query.cancel();
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    return await query;
+  } catch (error) {
+    throw signal.aborted ? (signal.reason as Error) : error;
+  } finally {
+    signal.removeEventListener("abort", cancel);
   }
 }
 

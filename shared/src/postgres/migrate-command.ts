@@ -16,17 +16,24 @@ export interface MigrationCommandOptions {
   /** `service` field of the log lines, e.g. "gateway". */
   service: string;
   version: string;
-  /** Applies the service's migrations, e.g. with `migrate(sql, { directory, table, logger })`. */
-  apply: (sql: Sql, logger: Logger) => Promise<unknown>;
+  /** Applies the service's migrations, e.g. with `migrate(sql, { directory, table, logger, signal })`. */
+  apply: (sql: Sql, logger: Logger, signal: AbortSignal) => Promise<unknown>;
 }
+
+/** The exit code of a run stopped by SIGTERM or SIGINT: 128 + 15, as a shell reports a killed process. */
+const INTERRUPTED_EXIT_CODE = 143;
+/** If the cancelled statements have not unwound by then (say the database is unreachable), exit anyway. */
+const INTERRUPT_GRACE_MS = 5_000;
 
 /**
  * The whole of a service's `node dist/migrate.js` (`pnpm migrate`, the chart's hook Job): reads
  * ENVIRONMENT, LOG_* and DATABASE_URL, applies the migrations, and exits 0 — or 1 after one
- * `migration_failed` line (78 for bad settings).
+ * `migration_failed` line (78 for bad settings). On SIGTERM or SIGINT (a Job past its deadline, a
+ * deleted pod, Ctrl-C) it cancels what it is doing, so its advisory lock is released and the
+ * migration in flight rolls back, and exits 143 after one `migration_interrupted` line.
  *
  * @example
- * await runMigrationCommand({ service: "worker", version, apply: (sql, logger) => migrate(sql, { directory, table: "worker_migrations", logger }) });
+ * await runMigrationCommand({ service: "worker", version, apply: (sql, logger, signal) => migrate(sql, { directory, table: "worker_migrations", logger, signal }) });
  */
 export async function runMigrationCommand(options: MigrationCommandOptions): Promise<void> {
   const { service, version } = options;
@@ -40,12 +47,20 @@ export async function runMigrationCommand(options: MigrationCommandOptions): Pro
     secrets: secretValues(settings),
   });
   const sql = connectPostgres(settings.DATABASE_URL, { applicationName: `ward-${service}-migrate`, max: 2 });
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) return;
+    logger.warn({ signal }, "migration_interrupted");
+    interrupt.abort(new Error(`interrupted by ${signal}`));
+    setTimeout(() => process.exit(INTERRUPTED_EXIT_CODE), INTERRUPT_GRACE_MS).unref();
+  };
+  process.on("SIGTERM", onSignal).on("SIGINT", onSignal);
   try {
-    await options.apply(sql, logger);
+    await options.apply(sql, logger, interrupt.signal);
     await sql.end({ timeout: 5 });
   } catch (err) {
-    logger.fatal({ err }, "migration_failed");
+    if (!interrupt.signal.aborted) logger.fatal({ err }, "migration_failed");
     await sql.end({ timeout: 1 }).catch(() => {});
-    process.exit(1);
+    process.exit(interrupt.signal.aborted ? INTERRUPTED_EXIT_CODE : 1);
   }
 }

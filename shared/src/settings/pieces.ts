@@ -29,7 +29,7 @@ export function server(context: SettingsContext, options: ServerOptions) {
       "After SIGTERM, milliseconds to keep serving while readiness reports 503, so traffic drains away",
     ),
     SHUTDOWN_TIMEOUT_MS: int({ min: 1, max: MAX_TIMER_MS, default: 25_000 }).describe(
-      "After SIGTERM, milliseconds to wait for in-flight requests and jobs before exiting anyway",
+      "After SIGTERM, milliseconds the whole shutdown may take, SHUTDOWN_DELAY_MS included, before exiting 1 anyway",
     ),
   };
 }

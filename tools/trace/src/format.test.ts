@@ -1,20 +1,7 @@
 import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import { duration, formatJourney, formatSummary } from "./format.js";
-import type { LogLine } from "./log-line.js";
-
-const start = Date.parse("2026-03-02T10:15:04.100Z");
-
-function line(offset: number, fields: Partial<LogLine> = {}): LogLine {
-  return {
-    time: start + offset,
-    level: "info",
-    service: "gateway",
-    event: "request_started",
-    record: {},
-    ...fields,
-  };
-}
+import { line } from "../test/log-lines.js";
 
 describe("formatJourney", () => {
   it("shows each line's offset from the first, right-aligned", () => {

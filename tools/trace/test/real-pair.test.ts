@@ -2,45 +2,19 @@
  * `pnpm trace <id>` on the logs of a real run of the pair: from the two services' stdout saved to
  * files, and from the same lines as `kubectl logs --prefix` prints them.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { waitFor } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPair, type Pair, type ServiceName } from "./support/pair.js";
+import { startPair, type Pair, type ServiceName } from "../../../test/support/pair.js";
+import { runTrace, type TraceRun } from "./run-trace.js";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const PODS: Record<ServiceName, string> = {
   gateway: "ward-gateway-7d9c6b5f4-x2k8p",
   worker: "ward-worker-5c8f7d9b6-q4rst",
 };
 const SUMMARY = /^(\d+) lines · gateway → worker · [\d.]+ (ms|s) · 0 errors$/;
-
-interface TraceRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `pnpm trace`, as the root package.json runs it. */
-function trace(args: string[], stdin = ""): Promise<TraceRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--conditions=source", "--import", "tsx", "scripts/trace.ts", ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
 
 /** What `kubectl logs --prefix` prints for one pod: each of its lines behind the pod's label. */
 function withPrefix(service: ServiceName, stdout: string): string {
@@ -92,7 +66,7 @@ describe("pnpm trace on the services' log files", () => {
   let run: TraceRun;
 
   beforeAll(async () => {
-    run = await trace([id, files.gateway, files.worker]);
+    run = await runTrace([id, files.gateway, files.worker]);
   });
 
   it("succeeds", () => {
@@ -124,7 +98,7 @@ describe("pnpm trace on kubectl logs --prefix output", () => {
   beforeAll(async () => {
     // kubectl prints one pod after the other, not interleaved by time.
     const input = withPrefix("gateway", pair.gateway.stdout()) + withPrefix("worker", pair.worker.stdout());
-    run = await trace([id], input);
+    run = await runTrace([id], { stdin: input });
   });
 
   it("succeeds", () => {

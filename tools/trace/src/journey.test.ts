@@ -1,19 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { inTimeOrder, isAsyncJob, isHop, summarize } from "./journey.js";
-import type { LogLine } from "./log-line.js";
-
-const start = Date.parse("2026-03-02T10:15:04.100Z");
-
-function line(offset: number, fields: Partial<LogLine> = {}): LogLine {
-  return {
-    time: start + offset,
-    level: "info",
-    service: "gateway",
-    event: "request_started",
-    record: {},
-    ...fields,
-  };
-}
+import { line } from "../test/log-lines.js";
 
 describe("inTimeOrder", () => {
   it("orders lines from different sources by time", () => {

@@ -22,10 +22,6 @@ export interface ReadJourneyOptions {
   cwd?: string;
 }
 
-// IDs in the contract's safe charset are written verbatim inside JSON strings, so a cheap substring
-// test can skip the JSON parse of every other request's lines. Anything else gets parsed every time.
-const verbatimInJson = /^[\w.:@~+=-]+$/;
-
 /**
  * Streams every source line by line (files in the order given, `-` for stdin) and keeps only the
  * lines whose `correlation_id` is exactly `correlationId`, in the order they were read.
@@ -47,18 +43,12 @@ export async function readJourney(
     for (const path of paths) {
       if (path !== "-") handles.set(path, await openSource(path, options.cwd ?? process.cwd()));
     }
-    const needle = verbatimInJson.test(correlationId) ? correlationId : undefined;
     const journey: LogLine[] = [];
     for (const path of paths) {
       const handle = handles.get(path);
       const input = handle ? handle.createReadStream({ autoClose: false, start: 0 }) : stdin;
-      const lines = createInterface({ input, crlfDelay: Infinity });
       try {
-        for await (const text of lines) {
-          if (needle !== undefined && !text.includes(needle)) continue;
-          const line = parseLogLine(text);
-          if (line?.correlationId === correlationId) journey.push(line);
-        }
+        journey.push(...(await linesOf(correlationId, input)));
       } catch (error) {
         throw new UnreadableSource(path === "-" ? "stdin" : path, reasonOf(error));
       }
@@ -67,6 +57,33 @@ export async function readJourney(
   } finally {
     await Promise.all([...handles.values()].map((handle) => handle.close()));
   }
+}
+
+// IDs in the contract's safe charset are written verbatim inside JSON strings, so a cheap substring
+// test can skip the JSON parse of every other request's lines. Anything else gets parsed every time.
+const verbatimInJson = /^[\w.:@~+=-]+$/;
+
+/**
+ * Streams one source line by line and keeps only the lines whose `correlation_id` is exactly
+ * `correlationId`, in the order they were read; `pod` names their pod when the lines carry no prefix.
+ *
+ * @example
+ * const lines = await linesOf("3f6c…", kubectl.stdout, { pod: "ward-gateway-7d9c6b5f4-abcde" });
+ */
+export async function linesOf(
+  correlationId: string,
+  input: Readable,
+  origin: { pod?: string } = {},
+): Promise<LogLine[]> {
+  const needle = verbatimInJson.test(correlationId) ? correlationId : undefined;
+  const kept: LogLine[] = [];
+  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    if (needle !== undefined && !text.includes(needle)) continue;
+    const line = parseLogLine(text);
+    if (line?.correlationId !== correlationId) continue;
+    kept.push(origin.pod === undefined || line.pod !== undefined ? line : { ...line, pod: origin.pod });
+  }
+  return kept;
 }
 
 async function openSource(path: string, cwd: string): Promise<FileHandle> {

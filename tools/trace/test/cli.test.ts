@@ -1,16 +1,14 @@
-import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { fileURLToPath } from "node:url";
 import { createLogger } from "@ward/shared/logging";
 import { withCorrelation } from "@ward/shared/correlation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTrace } from "./run-trace.js";
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const id = "7f3c2a9e-4b1d-4c8a-9e2f-0a1b2c3d4e5f";
 const otherId = "b2e14c70-95aa-4f0e-8d1c-6e7f8a9b0c1d";
 const start = Date.parse("2026-03-02T10:15:04.100Z");
@@ -137,37 +135,6 @@ function kubectlPrefixed(entries: Entry[]): string {
   );
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface TraceOptions {
-  stdin?: string;
-  env?: Record<string, string>;
-  nodeFlags?: string[];
-}
-
-function trace(args: string[], options: TraceOptions = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-  if (options.env?.INIT_CWD === undefined) delete env.INIT_CWD;
-  const child = spawn(
-    process.execPath,
-    [...(options.nodeFlags ?? []), "--conditions=source", "--import", "tsx", "scripts/trace.ts", ...args],
-    { cwd: root, env },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  child.stdin.end(options.stdin ?? "");
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 /** The rows of the journey (not separators or the summary), as [offset, service, event]. */
 function journeyRows(stdout: string): string[][] {
   return stdout
@@ -202,25 +169,25 @@ afterAll(async () => {
 
 describe("pnpm trace <id> <files>", () => {
   it("prints the journey across both services in time order with offsets from the first line", async () => {
-    const { code, stdout } = await trace([id, workerLog, gatewayLog]);
+    const { code, stdout } = await runTrace([id, workerLog, gatewayLog]);
     expect(code).toBe(0);
     expect(journeyRows(stdout)).toEqual(expectedJourney);
   });
 
   it("ends with a one-line summary: lines, services in order, span, errors", async () => {
-    const { stdout } = await trace([id, gatewayLog, workerLog]);
+    const { stdout } = await runTrace([id, gatewayLog, workerLog]);
     expect(stdout.trimEnd().split("\n").at(-1)).toBe(expectedSummary);
   });
 
   it("prints none of another request's lines", async () => {
-    const { stdout } = await trace([id, gatewayLog, workerLog]);
+    const { stdout } = await runTrace([id, gatewayLog, workerLog]);
     expect(stdout).not.toContain("GET /api/v1/tasks");
     expect(stdout).not.toContain("ntf_8");
     expect(stdout).not.toContain("cache_hit");
   });
 
   it("marks each hop between services with a separator row", async () => {
-    const { stdout } = await trace([id, gatewayLog, workerLog]);
+    const { stdout } = await runTrace([id, gatewayLog, workerLog]);
     const separators = stdout.split("\n").filter((row) => row.includes("──"));
     expect(separators.map((row) => row.trim())).toEqual([
       "── gateway → worker",
@@ -230,7 +197,7 @@ describe("pnpm trace <id> <files>", () => {
   });
 
   it("marks the asynchronous job lines, and only those, with ⇢", async () => {
-    const { stdout } = await trace([id, gatewayLog, workerLog]);
+    const { stdout } = await runTrace([id, gatewayLog, workerLog]);
     const marked = stdout.split("\n").filter((row) => row.includes("⇢"));
     expect(marked.map((row) => /⇢ (\w+)/.exec(row)?.[1])).toEqual([
       "job_enqueued",
@@ -242,7 +209,7 @@ describe("pnpm trace <id> <files>", () => {
   });
 
   it("shows the context of each line: request, outbound call, ids, attempt and error", async () => {
-    const { stdout } = await trace([id, gatewayLog, workerLog]);
+    const { stdout } = await runTrace([id, gatewayLog, workerLog]);
     expect(stdout).toMatch(/request_completed +POST \/api\/v1\/tasks 201 18 ms\n/);
     expect(stdout).toMatch(
       /outbound_request +POST \/v1\/notifications → http:\/\/ward-worker:8081 202 7\.3 ms\n/,
@@ -253,12 +220,12 @@ describe("pnpm trace <id> <files>", () => {
   });
 
   it("writes no colour codes into a pipe", async () => {
-    const { stdout } = await trace([id, gatewayLog, workerLog], { env: { FORCE_COLOR: "1" } });
+    const { stdout } = await runTrace([id, gatewayLog, workerLog], { env: { FORCE_COLOR: "1" } });
     expect(stdout).not.toContain("\u001b[");
   });
 
   it("finds files relative to the directory pnpm was run from", async () => {
-    const { code, stdout } = await trace([id, "gateway.log"], { env: { INIT_CWD: dir } });
+    const { code, stdout } = await runTrace([id, "gateway.log"], { env: { INIT_CWD: dir } });
     expect(code).toBe(0);
     expect(stdout).toContain("6 lines · gateway · 18 ms · 0 errors");
   });
@@ -268,20 +235,20 @@ describe("pnpm trace <id> < kubectl logs --prefix", () => {
   const stdin = kubectlPrefixed([...gatewayLines, ...acceptingWorkerLines, ...deliveringWorkerLines]);
 
   it("reads stdin and puts the pods' lines in time order", async () => {
-    const { code, stdout } = await trace([id], { stdin });
+    const { code, stdout } = await runTrace([id], { stdin });
     expect(code).toBe(0);
     expect(journeyRows(stdout)).toEqual(expectedJourney);
     expect(stdout.trimEnd().split("\n").at(-1)).toBe(expectedSummary);
   });
 
   it("shows the pod that wrote each line", async () => {
-    const { stdout } = await trace([id], { stdin });
+    const { stdout } = await runTrace([id], { stdin });
     expect(stdout).toMatch(new RegExp(`\\+0 ms  gateway  ${gatewayPod}  info +request_started`));
     expect(stdout).toMatch(new RegExp(`\\+1132 ms  worker   ${consumerPod} +info  ⇢ job_completed`));
   });
 
   it("reads stdin for `-` alongside files", async () => {
-    const { stdout } = await trace([id, gatewayLog, "-"], {
+    const { stdout } = await runTrace([id, gatewayLog, "-"], {
       stdin: kubectlPrefixed([...acceptingWorkerLines, ...deliveringWorkerLines]),
     });
     expect(journeyRows(stdout)).toEqual(expectedJourney);
@@ -289,7 +256,7 @@ describe("pnpm trace <id> < kubectl logs --prefix", () => {
 
   it("counts error lines in the summary", async () => {
     const failed = entry(consumerPod, 12, "job_failed", { level: "error", err: { message: "gave up" } });
-    const { stdout } = await trace([id], { stdin: kubectlPrefixed([acceptingWorkerLines[0]!, failed]) });
+    const { stdout } = await runTrace([id], { stdin: kubectlPrefixed([acceptingWorkerLines[0]!, failed]) });
     expect(stdout.trimEnd().split("\n").at(-1)).toBe("2 lines · worker · 3 ms · 1 error");
   });
 });
@@ -309,7 +276,7 @@ describe("pnpm trace on a large log", () => {
       }
     }
     await pipeline(Readable.from(lines()), createWriteStream(big));
-    const { code, stdout } = await trace([id, big], { nodeFlags: ["--max-old-space-size=16"] });
+    const { code, stdout } = await runTrace([id, big], { nodeFlags: ["--max-old-space-size=16"] });
     expect(code).toBe(0);
     expect(stdout.trimEnd().split("\n").at(-1)).toBe("5 lines · worker · 2 min 0 s · 0 errors");
   });
@@ -333,7 +300,7 @@ describe("pnpm trace with the services' own logger", () => {
       );
     });
     withCorrelation(otherId, () => gateway.info("request_started"));
-    const { stdout } = await trace([id], { stdin: written.join("") });
+    const { stdout } = await runTrace([id], { stdin: written.join("") });
     expect(journeyRows(stdout).map(([, service, event]) => `${service} ${event}`)).toEqual([
       "gateway request_started",
       "worker job_enqueued",
@@ -344,13 +311,13 @@ describe("pnpm trace with the services' own logger", () => {
 
 describe("pnpm trace failures", () => {
   it("says so on stderr and exits 1 when no line carries the id", async () => {
-    const { code, stdout, stderr } = await trace(["does-not-exist", gatewayLog, workerLog]);
+    const { code, stdout, stderr } = await runTrace(["does-not-exist", gatewayLog, workerLog]);
     expect({ code, stdout }).toEqual({ code: 1, stdout: "" });
     expect(stderr.trim()).toBe("no log line carries correlation id does-not-exist");
   });
 
   it("never echoes an unsafe id raw", async () => {
-    const { code, stderr } = await trace(["evil\u001b[2J\u001b]0;pwned\u0007"], {
+    const { code, stderr } = await runTrace(["evil\u001b[2J\u001b]0;pwned\u0007"], {
       stdin: plain(gatewayLines),
     });
     expect(code).toBe(1);
@@ -359,14 +326,14 @@ describe("pnpm trace failures", () => {
   });
 
   it("prints the usage on stderr and exits 2 without an id", async () => {
-    const { code, stdout, stderr } = await trace([]);
+    const { code, stdout, stderr } = await runTrace([]);
     expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
     expect(stderr).toContain("usage: pnpm trace <correlation-id> [files...]");
   });
 
   it("names an unreadable file and exits 2", async () => {
     const missing = join(dir, "missing.log");
-    const { code, stdout, stderr } = await trace([id, gatewayLog, missing]);
+    const { code, stdout, stderr } = await runTrace([id, gatewayLog, missing]);
     expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
     expect(stderr.trim()).toBe(`trace: cannot read ${missing}: no such file`);
   });
