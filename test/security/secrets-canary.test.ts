@@ -275,7 +275,7 @@ describe("the flow, with a canary in every secret setting", () => {
     try {
       // A rotated password: every new connection of the services now fails to log in.
       await control.config("SET", "requirepass", `rotated-${randomBytes(8).toString("hex")}`);
-      await control.client("KILL", "TYPE", "normal", "SKIPME", "yes");
+      await control.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
       for (const base of [gateway.url, worker.url]) {
         await waitFor(async () => (await call(base, "/readyz")).status === 503, { what: `${base} unready` });
       }
