@@ -7,7 +7,7 @@ import { createServiceClient, serveHttp } from "@ward/shared/http";
 import { createLifecycle } from "@ward/shared/lifecycle";
 import { createLogger } from "@ward/shared/logging";
 import { connectPostgres } from "@ward/shared/postgres";
-import { connectRedis } from "@ward/shared/redis";
+import { checkRedis, closeRedis, connectRedis } from "@ward/shared/redis";
 import { loadSettingsOrExit, secretValues, summarizeSettings } from "@ward/shared/settings";
 import { createApp } from "./app.js";
 import { createOutboxRelay } from "./outbox/relay.js";
@@ -48,10 +48,10 @@ const redis = connectRedis(settings.REDIS_URL, {
   name: "gateway-cache",
   keyPrefix: `${settings.REDIS_KEY_PREFIX}gateway:`,
 });
-lifecycle.onShutdown("redis", () => redis.quit());
+lifecycle.onShutdown("redis", () => closeRedis(redis));
 const worker = createServiceClient(settings.WORKER_URL, { logger });
 lifecycle.onShutdown("worker_client", () => worker.close());
-readiness.check("postgres", () => sql`select 1`).check("redis", () => redis.ping());
+readiness.check("postgres", () => sql`select 1`).check("redis", () => checkRedis(redis));
 
 // 5. The outbox relay: notifications reach the worker even when it was down at the time.
 const relay = createOutboxRelay({ sql, worker, workerToken: settings.WORKER_TOKEN, logger });

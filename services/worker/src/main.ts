@@ -5,7 +5,7 @@ import { createOutboundAgent, serveHttp } from "@ward/shared/http";
 import { createLifecycle } from "@ward/shared/lifecycle";
 import { createLogger } from "@ward/shared/logging";
 import { connectPostgres } from "@ward/shared/postgres";
-import { connectRedis, type Redis } from "@ward/shared/redis";
+import { closeRedis, connectRedis } from "@ward/shared/redis";
 import { loadSettingsOrExit, secretValues, summarizeSettings } from "@ward/shared/settings";
 import { workerSettings } from "./settings.js";
 import { version } from "./version.js";
@@ -84,9 +84,3 @@ lifecycle.trackServer(server);
 // 7. Deliver.
 worker.start();
 lifecycle.onDrain("jobs", () => worker.stop());
-
-/** QUIT when Redis answers; when it is away, drop the connection rather than wait for it. */
-async function closeRedis(client: Redis): Promise<void> {
-  if (client.status === "ready") await client.quit();
-  else client.disconnect();
-}

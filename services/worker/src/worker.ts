@@ -1,7 +1,7 @@
 import type { Readiness } from "@ward/shared/health";
 import type { Logger } from "@ward/shared/logging";
 import type { Sql } from "@ward/shared/postgres";
-import type { Redis } from "@ward/shared/redis";
+import { checkRedis, type Redis } from "@ward/shared/redis";
 import type { Dispatcher } from "undici";
 import { createApp } from "./app.js";
 import type { BackoffOptions } from "./delivery/backoff.js";
@@ -53,10 +53,6 @@ export interface Worker {
   readonly isConsuming: boolean;
 }
 
-class RedisUnavailable extends Error {
-  override name = "RedisUnavailable";
-}
-
 /**
  * The whole worker from its connections: the HTTP app that accepts notifications, the consumer
  * that delivers them, the scheduler that retries and recovers them, and the readiness checks of
@@ -103,11 +99,7 @@ export function createWorker(deps: WorkerDependencies): Worker {
 
   readiness
     .check("postgres", () => sql`select 1`)
-    .check("redis", () => {
-      // While reconnecting, a command would wait in the offline queue: answer at once instead.
-      if (redis.status !== "ready") throw new RedisUnavailable(`redis is ${redis.status}`);
-      return redis.ping();
-    })
+    .check("redis", () => checkRedis(redis))
     .check("consumer", () => consumer.isAlive);
 
   return {

@@ -4,6 +4,7 @@ import {
   bindContext,
   currentContext,
   currentCorrelationId,
+  currentOrNewCorrelationId,
   isValidCorrelationId,
   MAX_CORRELATION_ID_LENGTH,
   newCorrelationId,
@@ -56,6 +57,15 @@ describe("withCorrelation", () => {
       withCorrelation("inner", () => expect(currentCorrelationId()).toBe("inner"));
       expect(currentCorrelationId()).toBe("outer");
     });
+  });
+});
+
+describe("currentOrNewCorrelationId", () => {
+  it("is the current context's ID inside one and a fresh ID outside", () => {
+    expect(withCorrelation("req-1", () => currentOrNewCorrelationId())).toBe("req-1");
+    const outside = [currentOrNewCorrelationId(), currentOrNewCorrelationId()];
+    expect(outside.every((id) => isValidCorrelationId(id))).toBe(true);
+    expect(outside[0]).not.toBe(outside[1]);
   });
 });
 

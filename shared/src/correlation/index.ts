@@ -34,10 +34,21 @@ export function withCorrelation<T>(correlationId: string, fn: () => T, fields?: 
  * The correlation ID of the current request or job, if any.
  *
  * @example
- * headers[CORRELATION_HEADER] = currentCorrelationId() ?? newCorrelationId();
+ * const id = currentCorrelationId(); // "abc-123" inside a request, undefined outside one
  */
 export function currentCorrelationId(): string | undefined {
   return storage.getStore()?.correlation_id;
+}
+
+/**
+ * The correlation ID of the current request or job; outside one, a fresh one, so what is
+ * stored or sent from a timer or a script still carries an ID.
+ *
+ * @example
+ * headers[CORRELATION_HEADER] = currentOrNewCorrelationId();
+ */
+export function currentOrNewCorrelationId(): string {
+  return currentCorrelationId() ?? newCorrelationId();
 }
 
 /**

@@ -45,3 +45,31 @@ export function connectRedis(url: string, options: RedisOptions): Redis {
   });
   return redis;
 }
+
+class RedisUnavailable extends Error {
+  override name = "RedisUnavailable";
+}
+
+/**
+ * The readiness check of a client made by `connectRedis`: a PING while connected, and an
+ * error at once while it reconnects, where a command would wait in the offline queue.
+ *
+ * @example
+ * readiness.check("redis", () => checkRedis(redis));
+ */
+export async function checkRedis(redis: Redis): Promise<void> {
+  if (redis.status !== "ready") throw new RedisUnavailable(`redis is ${redis.status}`);
+  await redis.ping();
+}
+
+/**
+ * Closes a client on shutdown: QUIT when Redis answers; when it is away, drops the
+ * connection rather than wait for it to come back.
+ *
+ * @example
+ * lifecycle.onShutdown("redis", () => closeRedis(redis));
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === "ready") await redis.quit();
+  else redis.disconnect();
+}

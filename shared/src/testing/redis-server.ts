@@ -57,7 +57,7 @@ export async function privateRedis({ password }: PrivateRedisOptions = {}): Prom
     },
     async stop() {
       const running = child;
-      if (!running || running.exitCode !== null) return;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
       await new Promise((resolve) => {
         running.once("exit", resolve);
         running.kill("SIGKILL");

@@ -1,4 +1,4 @@
-import { bindContext, currentCorrelationId, newCorrelationId } from "@ward/shared/correlation";
+import { bindContext, currentOrNewCorrelationId } from "@ward/shared/correlation";
 import { ApiError } from "@ward/shared/errors";
 import type { Logger } from "@ward/shared/logging";
 import type { Sql } from "@ward/shared/postgres";
@@ -38,11 +38,9 @@ export interface Tasks {
  */
 export function createTasks({ sql, cache, outbox, logger }: TasksOptions): Tasks {
   const notFound = () => new ApiError(404, "not_found", "No task with this id");
-  // Stored with the task and its notification; the request's, unless called outside one.
-  const correlationId = () => currentCorrelationId() ?? newCorrelationId();
 
   async function notify(tx: ISql, event: NotificationEvent, task: Task): Promise<string | undefined> {
-    return (await enqueueNotification(tx, { event, task, correlationId: correlationId() }))?.id;
+    return (await enqueueNotification(tx, { event, task, correlationId: currentOrNewCorrelationId() }))?.id;
   }
 
   function announced(event: NotificationEvent, outboxId: string | undefined): void {
@@ -59,7 +57,7 @@ export function createTasks({ sql, cache, outbox, logger }: TasksOptions): Tasks
           createdBy: caller.userId,
           title: input.title,
           description: input.description,
-          correlationId: correlationId(),
+          correlationId: currentOrNewCorrelationId(),
         });
         return { task, outboxId: await notify(tx, "task.created", task) };
       });

@@ -1,4 +1,4 @@
-import { currentCorrelationId, newCorrelationId } from "@ward/shared/correlation";
+import { currentOrNewCorrelationId } from "@ward/shared/correlation";
 import { ApiError } from "@ward/shared/errors";
 import type { Logger } from "@ward/shared/logging";
 import type { NotificationQueue } from "../queue/notification-queue.js";
@@ -29,7 +29,7 @@ export type Notifications = ReturnType<typeof createNotifications>;
 export function createNotifications({ store, queue, logger }: NotificationsOptions) {
   return {
     async accept(payload: NotificationRequest, idempotencyKey: string) {
-      const correlationId = currentCorrelationId() ?? newCorrelationId();
+      const correlationId = currentOrNewCorrelationId();
       const { notification, created } = await store
         .insert({ idempotencyKey, payload, correlationId })
         .catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { currentCorrelationId, newCorrelationId } from "@ward/shared/correlation";
+import { currentOrNewCorrelationId } from "@ward/shared/correlation";
 import type { Redis } from "@ward/shared/redis";
 
 /**
@@ -61,7 +61,7 @@ export function createNotificationQueue(redis: Redis, keys: QueueKeys = {}) {
 
     /** Adds a job for the notification, carrying the correlation ID of the current context. */
     async enqueue(notificationId: string): Promise<string> {
-      const correlationId = currentCorrelationId() ?? newCorrelationId();
+      const correlationId = currentOrNewCorrelationId();
       const id = await redis.xadd(
         stream,
         "*",
