@@ -2,11 +2,10 @@
  * One request's journey through the real, built pair: gateway → outbox relay → worker → queue →
  * webhook, told by the correlation ID it carries everywhere.
  */
-import { waitFor, type LogLine } from "@ward/shared/testing";
+import { waitFor, type LogLine, type ReceivedCall } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyWebhookSignature } from "../services/worker/src/webhook/signature.js";
 import { startPair, type Pair } from "./support/pair.js";
-import type { ReceivedCall } from "./support/webhook-receiver.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -2,10 +2,9 @@
  * Nothing accepted is lost, and nothing is announced twice, when a part of the chain is away: the
  * worker stopped while a task is created, a webhook receiver that fails at first.
  */
-import { waitFor } from "@ward/shared/testing";
+import { waitFor, type ReceivedCall } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPair, type Pair } from "./support/pair.js";
-import type { ReceivedCall } from "./support/webhook-receiver.js";
 
 let pair: Pair;
 

@@ -6,22 +6,15 @@ import {
   type RunningProcess,
   type TestDatabase,
   type TestKeySpace,
+  startWebhookReceiver,
+  type WebhookReceiver,
 } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settled } from "./outage.js";
-import {
-  failures,
-  notificationFigures,
-  recordFigures,
-  startFaultPair,
-  startReceiver,
-  startTaskLoad,
-  watch,
-  type FaultPair,
-  type Outcome,
-  type ReadinessSample,
-  type Receiver,
-} from "./support.js";
+import { notificationFigures, recordFigures } from "./support/figures.js";
+import { failures, startTaskLoad, type Outcome } from "./support/load.js";
+import { settled } from "./support/outage.js";
+import { startFaultPair, type FaultPair } from "./support/pair.js";
+import { watch, type ReadinessSample } from "./support/readiness.js";
 
 const SHUTDOWN_DELAY_MS = 1500;
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -29,11 +22,11 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 interface Servers {
   db: TestDatabase;
   keys: TestKeySpace;
-  receiver: Receiver;
+  receiver: WebhookReceiver;
 }
 
 async function servers(): Promise<Servers> {
-  return { db: await createTestDatabase(), keys: testKeySpace(), receiver: await startReceiver() };
+  return { db: await createTestDatabase(), keys: testKeySpace(), receiver: await startWebhookReceiver() };
 }
 
 async function cleanUp(pair: FaultPair | undefined, those: Servers | undefined): Promise<void> {

@@ -4,24 +4,20 @@ import {
   TEST_REDIS_URL,
   type PrivatePostgres,
   type TestKeySpace,
+  startWebhookReceiver,
+  type WebhookReceiver,
 } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { playOutage, type OutageObservations } from "./outage.js";
-import {
-  failures,
-  notificationFigures,
-  PROBE_PERIOD_MS,
-  recordFigures,
-  startFaultPair,
-  startReceiver,
-  type FaultPair,
-  type Receiver,
-} from "./support.js";
+import { notificationFigures, recordFigures } from "./support/figures.js";
+import { failures } from "./support/load.js";
+import { playOutage, type OutageObservations } from "./support/outage.js";
+import { startFaultPair, type FaultPair } from "./support/pair.js";
+import { PROBE_PERIOD_MS } from "./support/readiness.js";
 
 describe("PostgreSQL stopped while both services run under steady load", () => {
   let postgres: PrivatePostgres;
   let keys: TestKeySpace;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let pair: FaultPair;
   let seen: OutageObservations;
 
@@ -29,7 +25,7 @@ describe("PostgreSQL stopped while both services run under steady load", () => {
     postgres = await privatePostgres();
     await postgres.start();
     keys = testKeySpace();
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     pair = await startFaultPair({
       databaseUrl: postgres.url,
       redisUrl: TEST_REDIS_URL,

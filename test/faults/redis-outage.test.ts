@@ -1,21 +1,22 @@
-import { createTestDatabase, privateRedis, type PrivateRedis, type TestDatabase } from "@ward/shared/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { playOutage, type OutageObservations } from "./outage.js";
 import {
-  failures,
-  notificationFigures,
-  PROBE_PERIOD_MS,
-  recordFigures,
-  startFaultPair,
-  startReceiver,
-  type FaultPair,
-  type Receiver,
-} from "./support.js";
+  createTestDatabase,
+  privateRedis,
+  type PrivateRedis,
+  type TestDatabase,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from "@ward/shared/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { notificationFigures, recordFigures } from "./support/figures.js";
+import { failures } from "./support/load.js";
+import { playOutage, type OutageObservations } from "./support/outage.js";
+import { startFaultPair, type FaultPair } from "./support/pair.js";
+import { PROBE_PERIOD_MS } from "./support/readiness.js";
 
 describe("Redis stopped while both services run under steady load", () => {
   let db: TestDatabase;
   let redis: PrivateRedis;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let pair: FaultPair;
   let seen: OutageObservations;
 
@@ -23,7 +24,7 @@ describe("Redis stopped while both services run under steady load", () => {
     db = await createTestDatabase();
     redis = await privateRedis();
     await redis.start();
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     pair = await startFaultPair({
       databaseUrl: db.url,
       redisUrl: redis.url,

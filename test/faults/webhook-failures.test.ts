@@ -7,26 +7,22 @@ import {
   type LogLine,
   type TestDatabase,
   type TestKeySpace,
+  startWebhookReceiver,
+  type WebhookReceiver,
 } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settled } from "./outage.js";
-import {
-  notificationFigures,
-  recordFigures,
-  startFaultPair,
-  startReceiver,
-  type FaultPair,
-  type Receiver,
-} from "./support.js";
+import { notificationFigures, recordFigures } from "./support/figures.js";
+import { settled } from "./support/outage.js";
+import { startFaultPair, type FaultPair } from "./support/pair.js";
 
 interface Servers {
   db: TestDatabase;
   keys: TestKeySpace;
-  receiver: Receiver;
+  receiver: WebhookReceiver;
 }
 
 async function servers(): Promise<Servers> {
-  return { db: await createTestDatabase(), keys: testKeySpace(), receiver: await startReceiver() };
+  return { db: await createTestDatabase(), keys: testKeySpace(), receiver: await startWebhookReceiver() };
 }
 
 async function cleanUp(pair: FaultPair | undefined, those: Servers | undefined): Promise<void> {
@@ -172,7 +168,7 @@ describe("a notification the receiver always refuses", () => {
       worker: { MAX_ATTEMPTS: String(MAX_ATTEMPTS), RETRY_BASE_MS: "400", RETRY_MAX_MS: "800" },
     });
     // 500 for the poisoned notification's calls only.
-    those.receiver.answer = (call) => ({ status: call.title === "poison" ? 500 : 200 });
+    those.receiver.answer = (call) => ({ status: call.json?.task.title === "poison" ? 500 : 200 });
     [poison] = await pair.createTasks(["poison"]);
     await waitFor(() => those.receiver.calls.length > 0, { what: "the first call" });
     healthy = await pair.createTasks(Array.from({ length: HEALTHY }, (_, i) => `healthy ${i}`));
@@ -216,7 +212,7 @@ describe("a notification the receiver always refuses", () => {
       attempts: MAX_ATTEMPTS,
       last_error: "webhook answered 500",
     });
-    expect(those.receiver.calls.filter((call) => call.taskId === poison)).toHaveLength(MAX_ATTEMPTS);
+    expect(those.receiver.calls.filter((call) => call.json?.task.id === poison)).toHaveLength(MAX_ATTEMPTS);
     // The line leaves at the end of the event-loop turn that stored the outcome.
     const jobFailed = await waitFor(() => pair.worker.lines().find((line) => line.event === "job_failed"));
     expect(jobFailed).toMatchObject({

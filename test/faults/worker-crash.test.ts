@@ -5,19 +5,13 @@ import {
   testKeySpace,
   type TestDatabase,
   type TestKeySpace,
+  startWebhookReceiver,
+  type WebhookReceiver,
 } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settled } from "./outage.js";
-import {
-  FAST_WORKER,
-  notificationFigures,
-  recordFigures,
-  startFaultPair,
-  startReceiver,
-  type FaultPair,
-  type NotificationRow,
-  type Receiver,
-} from "./support.js";
+import { notificationFigures, recordFigures } from "./support/figures.js";
+import { settled } from "./support/outage.js";
+import { FAST_WORKER, startFaultPair, type FaultPair, type NotificationRow } from "./support/pair.js";
 
 const BURST = 50;
 const KILL_ON_CALL = 10;
@@ -25,7 +19,7 @@ const KILL_ON_CALL = 10;
 describe("the worker killed with SIGKILL in the middle of a burst of jobs, then started again", () => {
   let db: TestDatabase;
   let keys: TestKeySpace;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let pair: FaultPair;
   let killedAt = 0;
   let diedAt = 0;
@@ -38,7 +32,7 @@ describe("the worker killed with SIGKILL in the middle of a burst of jobs, then 
   beforeAll(async () => {
     db = await createTestDatabase();
     keys = testKeySpace();
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     pair = await startFaultPair({
       databaseUrl: db.url,
       redisUrl: TEST_REDIS_URL,
@@ -109,7 +103,7 @@ describe("the worker killed with SIGKILL in the middle of a burst of jobs, then 
       // The first call came from the killed worker (a call it had sent may land just after the kill).
       expect(calls[0]!.at).toBeLessThanOrEqual(diedAt);
       expect(calls.slice(1).every((call) => call.at > diedAt)).toBe(true);
-      expect(new Set(calls.map((call) => call.taskId)).size).toBe(1);
+      expect(new Set(calls.map((call) => call.json?.task.id)).size).toBe(1);
     }
     expect(notificationFigures(receiver, created).notifiedTwice).toEqual([]);
   });

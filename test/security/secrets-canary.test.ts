@@ -19,12 +19,19 @@ import {
   type PrivatePostgres,
   type PrivateRedis,
   type RunningProcess,
+  startWebhookReceiver,
+  type WebhookReceiver,
+  startSentryIngest,
+  type SentryIngest,
 } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyWebhookSignature } from "../../services/worker/src/webhook/signature.js";
-import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
-import { startSentryIngest, type SentryIngest } from "./support/sentry-ingest.js";
-import { migrateService, runUntilExit, startService, type RunningService } from "./support/services.js";
+import {
+  builtService,
+  runBuiltMigrations,
+  runBuiltUntilExit,
+  type Service,
+} from "../support/built-services.js";
 
 /** One canary per secret setting; for the URLs, the password (or the DSN's public key) inside. */
 const CANARIES = {
@@ -75,8 +82,8 @@ let admin: Sql;
 let redis: PrivateRedis;
 let ingest: SentryIngest;
 let receiver: WebhookReceiver;
-let gateway: RunningService;
-let worker: RunningService;
+let gateway: Service;
+let worker: Service;
 const processes: RunningProcess[] = [];
 /** Every response of the flow, whole: status line, headers, body. */
 const responses: string[] = [];
@@ -141,22 +148,22 @@ beforeAll(async () => {
     SHUTDOWN_DELAY_MS: "0",
   };
   for (const name of ["gateway", "worker"] as const) {
-    const run = await migrateService(name, env);
+    const run = await runBuiltMigrations(name, env);
     processes.push(run);
     expect(await run.exited, run.logs.text()).toBe(0);
   }
-  worker = await startService("worker", {
+  worker = builtService("worker", {
     ...env,
     WEBHOOK_URL: receiver.url,
     WEBHOOK_SIGNING_SECRET: CANARIES.WEBHOOK_SIGNING_SECRET,
   });
-  processes.push(worker.process);
-  gateway = await startService("gateway", {
+  processes.push(await worker.start());
+  gateway = builtService("gateway", {
     ...env,
     JWT_SECRET: CANARIES.JWT_SECRET,
     WORKER_URL: worker.url,
   });
-  processes.push(gateway.process);
+  processes.push(await gateway.start());
 }, 120_000);
 
 afterAll(async () => {
@@ -167,7 +174,7 @@ afterAll(async () => {
       `${ingest?.requests.length} Sentry requests (${ingest?.events().length} events), ` +
       `${receiver?.calls.length} webhook calls`,
   );
-  for (const service of [gateway, worker]) if (service) await service.process.stop();
+  for (const service of [gateway, worker]) await service?.runs.at(-1)?.stop();
   await admin?.end({ timeout: 5 });
   await pg?.destroy();
   await redis?.stop();
@@ -332,7 +339,7 @@ describe("services that cannot start or cannot log in", () => {
   afterAll(() => processes.push(...runs));
 
   it("the gateway refuses a short canary JWT_SECRET, a MySQL DATABASE_URL, a bad DSN and PORT, naming each", async () => {
-    const run = await runUntilExit("gateway", {
+    const run = await runBuiltUntilExit("gateway", {
       ENVIRONMENT: "staging",
       PORT: "eighty",
       JWT_SECRET: REFUSED.SHORT_JWT_SECRET,
@@ -356,7 +363,7 @@ describe("services that cannot start or cannot log in", () => {
   it("the worker refuses a short WORKER_TOKEN_FILE and signing secret, an http REDIS_URL and MAX_ATTEMPTS, naming each", async () => {
     const tokenFile = join(dir, "worker-token");
     writeFileSync(tokenFile, `${REFUSED.SHORT_WORKER_TOKEN_FILE}\n`);
-    const run = await runUntilExit("worker", {
+    const run = await runBuiltUntilExit("worker", {
       ENVIRONMENT: "staging",
       DATABASE_URL: databaseUrl,
       REDIS_URL: `http://:${REFUSED.HTTP_REDIS_PASSWORD}@127.0.0.1:6379`,
@@ -378,7 +385,7 @@ describe("services that cannot start or cannot log in", () => {
 
   it("the migration exits 1 when PostgreSQL refuses the password", async () => {
     const wrong = databaseUrl.replace(CANARIES.DATABASE_URL, REFUSED.WRONG_DB_PASSWORD);
-    const run = await migrateService("gateway", { ENVIRONMENT: "staging", DATABASE_URL: wrong });
+    const run = await runBuiltMigrations("gateway", { ENVIRONMENT: "staging", DATABASE_URL: wrong });
     runs.push(run);
     expect(await run.exited).toBe(1);
     expect(run.logs.find((line) => line.event === "migration_failed")).toBeDefined();
@@ -386,27 +393,23 @@ describe("services that cannot start or cannot log in", () => {
 
   it("the gateway runs unready when PostgreSQL refuses the password, reports its 5xx, and stops cleanly", async () => {
     const wrong = databaseUrl.replace(CANARIES.DATABASE_URL, REFUSED.WRONG_DB_PASSWORD);
-    const service = await startService(
-      "gateway",
-      {
-        ENVIRONMENT: "staging",
-        LOG_LEVEL: "debug",
-        DATABASE_URL: wrong,
-        REDIS_URL: redis.url,
-        JWT_SECRET: CANARIES.JWT_SECRET,
-        WORKER_TOKEN: CANARIES.WORKER_TOKEN,
-        WORKER_URL: worker.url,
-        SENTRY_DSN: ingest.dsn,
-        SHUTDOWN_DELAY_MS: "0",
-      },
-      { ready: false },
-    );
-    runs.push(service.process);
+    const service = builtService("gateway", {
+      ENVIRONMENT: "staging",
+      LOG_LEVEL: "debug",
+      DATABASE_URL: wrong,
+      REDIS_URL: redis.url,
+      JWT_SECRET: CANARIES.JWT_SECRET,
+      WORKER_TOKEN: CANARIES.WORKER_TOKEN,
+      WORKER_URL: worker.url,
+      SENTRY_DSN: ingest.dsn,
+      SHUTDOWN_DELAY_MS: "0",
+    });
+    runs.push(await service.start({ ready: false }));
     await waitFor(async () => (await call(service.url, "/readyz")).status === 503);
     const failed = await call(service.url, "/api/v1/tasks", { headers: await asUser() });
     expect(failed.status).toBeGreaterThanOrEqual(500);
     // Stopped at once: the 5xx's Sentry event must still be sent before the process exits.
-    expect(await service.process.stop()).toBe(0);
+    expect(await service.stop()).toBe(0);
     const reported = (event: { tags?: Record<string, string> }) =>
       event.tags?.correlation_id === failed.body.correlation_id;
     expect(ingest.events().some(reported)).toBe(true);

@@ -20,6 +20,9 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** Longer than any graceful shutdown in these tests should take. */
 const STOP_DEADLINE_MS = 20_000;
 
+/** How the image starts a service, from its package folder. */
+const SERVICE_ARGS = ["--import", "./dist/instrument.js", "dist/main.js"];
+
 /** Tests of the built services say so plainly when nothing is built. */
 export function requireBuilt(): void {
   for (const file of ["services/gateway/dist/main.js", "services/worker/dist/main.js", "shared/dist"]) {
@@ -39,9 +42,45 @@ export function startBuiltMigration(name: ServiceName, env: Record<string, strin
 
 /** Runs a service's migrations (`node dist/migrate.js`) and resolves once they exited 0. */
 export async function migrateBuilt(name: ServiceName, env: Record<string, string>): Promise<RunningProcess> {
-  const run = startBuiltMigration(name, env);
+  const run = await runBuiltMigrations(name, env);
   const code = await run.exited;
   if (code !== 0) throw new Error(`the ${name} migrations exited ${code}:\n${run.logs.text()}`);
+  return run;
+}
+
+/**
+ * Runs a service's migrations with exactly `env` and resolves with the finished process, whatever
+ * its exit code: for tests of a migration that must fail.
+ *
+ * @example
+ * const run = await runBuiltMigrations("gateway", { DATABASE_URL }); expect(await run.exited).toBe(1);
+ */
+export function runBuiltMigrations(name: ServiceName, env: Record<string, string>): Promise<RunningProcess> {
+  return runToExit(name, ["dist/migrate.js"], env);
+}
+
+/**
+ * Runs a service that should refuse to start, with exactly `env`; resolves with the finished
+ * process (killed if it has not exited within the stop deadline).
+ *
+ * @example
+ * const run = await runBuiltUntilExit("gateway", { JWT_SECRET: "short" }); expect(await run.exited).toBe(78);
+ */
+export function runBuiltUntilExit(name: ServiceName, env: Record<string, string>): Promise<RunningProcess> {
+  return runToExit(name, SERVICE_ARGS, env);
+}
+
+/** Runs `node <args>` in the service's folder and resolves once it ended (killed after the deadline). */
+async function runToExit(
+  name: ServiceName,
+  args: string[],
+  env: Record<string, string>,
+): Promise<RunningProcess> {
+  requireBuilt();
+  const run = startProcess(process.execPath, args, { cwd: folderOf(name), env });
+  const timer = setTimeout(() => run.child.kill("SIGKILL"), STOP_DEADLINE_MS);
+  await run.exited;
+  clearTimeout(timer);
   return run;
 }
 
@@ -54,8 +93,11 @@ export interface Service {
   runs: RunningProcess[];
   /** The running process; throws when there is none. */
   current(): RunningProcess;
-  /** Starts a process and waits until it listens and `/readyz` answers 200. */
-  start(): Promise<RunningProcess>;
+  /**
+   * Starts a process and waits until it listens and (unless `ready: false`, for a service that
+   * is meant to stay unready) `/readyz` answers 200.
+   */
+  start(options?: { ready?: boolean }): Promise<RunningProcess>;
   /** SIGTERM to the running process; resolves with its exit code ("SIGKILL" when it would not stop). */
   stop(): Promise<number | string>;
   /** Sends `signal` to the running process and resolves with its exit code once it has ended. */
@@ -87,7 +129,7 @@ export function builtService(
     return last && last.child.exitCode === null && last.child.signalCode === null ? last : undefined;
   };
   const launch = (at: number) =>
-    startProcess(process.execPath, ["--import", "./dist/instrument.js", "dist/main.js"], {
+    startProcess(process.execPath, SERVICE_ARGS, {
       cwd: folderOf(name),
       env: { ...(typeof env === "function" ? env() : env), PORT: String(at) },
     });
@@ -103,7 +145,7 @@ export function builtService(
       if (!run) throw new Error(`the ${name} is not running`);
       return run;
     },
-    async start() {
+    async start({ ready = true } = {}) {
       if (running()) throw new Error(`the ${name} is already running`);
       let run: RunningProcess;
       if (port === undefined) {
@@ -114,6 +156,7 @@ export function builtService(
         runs.push(run);
         await run.waitForLog((line) => line.event === "server_listening");
       }
+      if (!ready) return run;
       await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, {
         what: `${name} /readyz to answer 200`,
       });

@@ -13,8 +13,9 @@ import {
   testKeySpace,
   type LogLine,
   type RunningProcess,
+  startWebhookReceiver,
+  type WebhookReceiver,
 } from "@ward/shared/testing";
-import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
 import {
   builtService,
   migrateBuilt,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { notificationBody, SIGNING_SECRET, startTestWorker, type TestWorker } from "../test/harness.js";
-import { startWebhookReceiver, type WebhookReceiver } from "../test/webhook-receiver.js";
 import { verifyWebhookSignature } from "./webhook/signature.js";
+import { startWebhookReceiver, type WebhookReceiver } from "@ward/shared/testing";
 
 let worker: TestWorker;
 let receiver: WebhookReceiver;

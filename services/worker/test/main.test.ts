@@ -10,10 +10,11 @@ import {
   type RunningProcess,
   type TestDatabase,
   type TestKeySpace,
+  startWebhookReceiver,
+  type WebhookReceiver,
 } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { notificationBody, SIGNING_SECRET, TOKEN } from "./harness.js";
-import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
 
 const cwd = fileURLToPath(new URL("..", import.meta.url));
 const node = (script: string) => ["--conditions=source", "--import", "tsx", script];

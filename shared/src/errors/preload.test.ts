@@ -2,15 +2,15 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeIngest } from "./testing/ingest.js";
+import { startSentryIngest, type SentryIngest } from "../testing/sentry-ingest.js";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "../../..");
 const testing = join(import.meta.dirname, "testing");
 
-let ingest: Awaited<ReturnType<typeof startFakeIngest>>;
+let ingest: SentryIngest;
 beforeAll(async () => {
-  ingest = await startFakeIngest();
+  ingest = await startSentryIngest();
 });
 afterAll(() => ingest.close());
 
@@ -40,8 +40,8 @@ describe("Sentry preloaded with node --import", () => {
       "boom",
     ]);
     expect(sentryRunning).toBe(true);
-    expect(ingest.events).toHaveLength(1);
-    expect(ingest.events[0]?.tags).toMatchObject({
+    expect(ingest.events()).toHaveLength(1);
+    expect(ingest.events()[0]?.tags).toMatchObject({
       correlation_id: "boom",
       service: "preloaded",
       environment: "test",

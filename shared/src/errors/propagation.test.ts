@@ -4,17 +4,17 @@ import type { AddressInfo } from "node:net";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOutboundAgent } from "../http/index.js";
-import { capturedLogger } from "../http/testing/index.js";
+import { capturedLogger } from "../testing/http.js";
 import { initSentry } from "./index.js";
-import { startFakeIngest } from "./testing/ingest.js";
+import { startSentryIngest, type SentryIngest } from "../testing/sentry-ingest.js";
 
-let ingest: Awaited<ReturnType<typeof startFakeIngest>>;
+let ingest: SentryIngest;
 let receiver: ReturnType<typeof createServer>;
 let url: string;
 const seen: IncomingHttpHeaders[] = [];
 
 beforeAll(async () => {
-  ingest = await startFakeIngest();
+  ingest = await startSentryIngest();
   expect(await initSentry({ dsn: ingest.dsn, service: "worker", environment: "staging" })).toBe(true);
   receiver = createServer((req, res) => {
     seen.push(req.headers);
@@ -30,7 +30,10 @@ afterAll(async () => {
 
 describe("with Sentry on, an outgoing request", () => {
   it.each([
-    ["through the outbound agent", () => createOutboundAgent({ logger: capturedLogger().logger })],
+    [
+      "through the outbound agent",
+      () => createOutboundAgent({ logger: capturedLogger({ level: "debug" }).logger }),
+    ],
     ["through undici's global dispatcher", () => undefined],
   ])(
     "%s carries no sentry-trace or baggage header (no DSN key, environment or release)",

@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { withCorrelation } from "../correlation/index.js";
 import { useObservability } from "../http/index.js";
-import { capturedLogger, serveApp } from "../http/testing/index.js";
+import { capturedLogger, serveApp } from "../testing/http.js";
 import { ApiError, flushErrors, initSentryFromEnv, reportError } from "./index.js";
-import { startFakeIngest } from "./testing/ingest.js";
+import { startSentryIngest, type SentryIngest } from "../testing/sentry-ingest.js";
 
 const SECRET = "change-me-jwt-secret-for-sentry-test-000";
 
-const logs = capturedLogger({ secrets: [SECRET] });
+const logs = capturedLogger({ level: "debug", secrets: [SECRET] });
 const app = useObservability(new Hono(), { logger: logs.logger });
 app.get("/boom", () => {
   throw new Error("database exploded");
@@ -41,11 +41,11 @@ app.get("/direct", (c) => {
 
 let base: string;
 let server: Awaited<ReturnType<typeof serveApp>>;
-let ingest: Awaited<ReturnType<typeof startFakeIngest>>;
+let ingest: SentryIngest;
 const dir = mkdtempSync(join(tmpdir(), "ward-sentry-"));
 
 beforeAll(async () => {
-  ingest = await startFakeIngest();
+  ingest = await startSentryIngest();
   const dsnFile = join(dir, "sentry-dsn");
   writeFileSync(dsnFile, `${ingest.dsn}\n`);
   const enabled = await initSentryFromEnv({
@@ -84,7 +84,7 @@ async function send(
 }
 
 function eventsOf(correlationId: string) {
-  return ingest.events.filter((event) => event.tags?.correlation_id === correlationId);
+  return ingest.events().filter((event) => event.tags?.correlation_id === correlationId);
 }
 
 describe("Sentry", () => {
@@ -126,9 +126,9 @@ describe("Sentry", () => {
     ["malformed JSON", "/validate", "POST", "{", 400],
     ["an unknown route", "/nowhere", "GET", undefined, 404],
   ] as const)("receives nothing for %s", async (_kind, path, method, body, status) => {
-    const before = ingest.events.length;
+    const before = ingest.events().length;
     expect(await send(path, `sentry-4xx-${path.slice(1)}`, { method, body })).toBe(status);
-    expect(ingest.events.slice(before)).toEqual([]);
+    expect(ingest.events().slice(before)).toEqual([]);
   });
 
   it("tags what the SDK captures on its own during a request with its correlation_id", async () => {

@@ -11,12 +11,12 @@ import { ApiError } from "../errors/index.js";
 import { connectPostgres } from "../postgres/index.js";
 import { freePort } from "../testing/index.js";
 import { handleClientErrors, useObservability } from "./index.js";
-import { capturedLogger, serveApp } from "./testing/index.js";
+import { capturedLogger, serveApp } from "../testing/http.js";
 
 const SECRET = "change-me-planted-secret-0123456789";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const logs = capturedLogger({ secrets: [SECRET] });
+const logs = capturedLogger({ level: "debug", secrets: [SECRET] });
 const { logger } = logs;
 
 const app = useObservability(new Hono(), { logger, slowRequestMs: 50, maxBodyBytes: 1024 });

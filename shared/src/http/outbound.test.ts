@@ -5,9 +5,9 @@ import { request, type Dispatcher } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bindContext, withCorrelation } from "../correlation/index.js";
 import { createOutboundAgent, createServiceClient } from "./index.js";
-import { capturedLogger } from "./testing/index.js";
+import { capturedLogger } from "../testing/http.js";
 
-const logs = capturedLogger();
+const logs = capturedLogger({ level: "debug" });
 const { logger } = logs;
 
 /** A real server that records each request's headers and answers by path. */

@@ -2,11 +2,11 @@ import type { Server } from "node:http";
 import { connect } from "node:net";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { capturedLogger } from "./testing/index.js";
+import { capturedLogger } from "../testing/http.js";
 import { serveHttp, useObservability } from "./index.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const logs = capturedLogger();
+const logs = capturedLogger({ level: "debug" });
 const app = useObservability(new Hono(), { logger: logs.logger });
 app.get("/json", (c) => c.json({ ok: true }));
 app.post("/json", async (c) => c.json(await c.req.json()));

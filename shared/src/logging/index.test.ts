@@ -1,29 +1,15 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { bindContext, withCorrelation } from "../correlation/index.js";
+import { capturedLogger } from "../testing/http.js";
 import { startProcess } from "../testing/index.js";
-import { createLogger, REDACTED, type LoggerOptions } from "./index.js";
-
-/** A logger whose output is kept: every chunk written, and each parsed as one JSON line. */
-function capturedLogger(options: Partial<LoggerOptions> = {}) {
-  const chunks: string[] = [];
-  const logger = createLogger({
-    service: "gateway",
-    version: "1.2.3",
-    environment: "test",
-    destination: { write: (chunk: string) => void chunks.push(chunk) },
-    ...options,
-  });
-  const lines = () => chunks.map((chunk) => JSON.parse(chunk) as Record<string, unknown>);
-  const text = () => chunks.join("");
-  return { logger, chunks, lines, text };
-}
+import { REDACTED } from "./index.js";
 
 describe("log line fields", () => {
   it("carries every field of the contract, with the right types", () => {
     const { logger, lines } = capturedLogger();
     withCorrelation("req-1", () => logger.info({ status_code: 201, duration_ms: 12.5 }, "request_completed"));
-    const { ts, ...rest } = lines()[0] ?? {};
+    const { ts, ...rest } = lines[0] ?? {};
     expect(typeof ts).toBe("string");
     expect(rest).toEqual({
       level: "info",
@@ -41,7 +27,7 @@ describe("log line fields", () => {
     const { logger, lines } = capturedLogger();
     const before = Date.now();
     logger.info("tick");
-    const ts = lines()[0]?.ts as string;
+    const ts = lines[0]?.ts as string;
     expect(ts).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(Date.parse(ts)).toBeGreaterThanOrEqual(before - 1);
   });
@@ -53,19 +39,19 @@ describe("log line fields", () => {
     logger.warn("c");
     logger.error("d");
     logger.fatal("e");
-    expect(lines().map((line) => line.level)).toEqual(["debug", "info", "warn", "error", "fatal"]);
+    expect(lines.map((line) => line.level)).toEqual(["debug", "info", "warn", "error", "fatal"]);
   });
 
   it("has no correlation_id outside a request or job", () => {
     const { logger, lines } = capturedLogger();
     logger.info("config_loaded");
-    expect(lines()[0]).not.toHaveProperty("correlation_id");
+    expect(lines[0]).not.toHaveProperty("correlation_id");
   });
 
   it("serializes an error with its type, message and stack", () => {
     const { logger, lines } = capturedLogger();
     logger.error({ err: new TypeError("bad input") }, "request_failed");
-    const err = lines()[0]?.err as { type: string; message: string; stack: string };
+    const err = lines[0]?.err as { type: string; message: string; stack: string };
     expect([err.type, err.message]).toEqual(["TypeError", "bad input"]);
     expect(err.stack).toContain("TypeError: bad input\n    at ");
   });
@@ -78,20 +64,20 @@ describe("LOG_LEVEL", () => {
     logger.info("b");
     logger.warn("c");
     logger.error("d");
-    expect(lines().map((line) => line.event)).toEqual(["c", "d"]);
+    expect(lines.map((line) => line.event)).toEqual(["c", "d"]);
   });
 
   it("is info by default", () => {
     const { logger, lines } = capturedLogger();
     logger.debug("hidden");
     logger.info("shown");
-    expect(lines().map((line) => line.event)).toEqual(["shown"]);
+    expect(lines.map((line) => line.event)).toEqual(["shown"]);
   });
 
   it("applies to child loggers", () => {
     const { logger, lines } = capturedLogger({ level: "error" });
     logger.child({ component: "queue" }).warn("hidden");
-    expect(lines()).toEqual([]);
+    expect(lines).toEqual([]);
   });
 });
 
@@ -106,7 +92,7 @@ describe("context fields", () => {
       bindContext({ user_id: "u1", org_id: "o1" });
       await deepInTheCode();
     });
-    expect(lines()[0]).toMatchObject({ correlation_id: "req-1", user_id: "u1", org_id: "o1", task_id: "t1" });
+    expect(lines[0]).toMatchObject({ correlation_id: "req-1", user_id: "u1", org_id: "o1", task_id: "t1" });
   });
 
   it("stay apart between concurrent requests", async () => {
@@ -120,10 +106,10 @@ describe("context fields", () => {
         }),
       ),
     );
-    for (const line of lines()) {
+    for (const line of lines) {
       expect(String(line.user_id).slice(1)).toBe(String(line.correlation_id).slice(4));
     }
-    expect(lines()).toHaveLength(100);
+    expect(lines).toHaveLength(100);
   });
 
   it("are not polluted by the fields of one log call", () => {
@@ -132,7 +118,7 @@ describe("context fields", () => {
       logger.info({ task_id: "t1" }, "first");
       logger.info("second");
     });
-    expect(lines()[1]).not.toHaveProperty("task_id");
+    expect(lines[1]).not.toHaveProperty("task_id");
   });
 });
 
@@ -140,7 +126,7 @@ describe("known sensitive keys", () => {
   it("are redacted at the top level", () => {
     const { logger, lines } = capturedLogger();
     logger.info({ password: "hunter2-top", token: "tok-top", authorization: "Bearer top" }, "login");
-    expect(lines()[0]).toMatchObject({ password: REDACTED, token: REDACTED, authorization: REDACTED });
+    expect(lines[0]).toMatchObject({ password: REDACTED, token: REDACTED, authorization: REDACTED });
   });
 
   it("are redacted one object deep", () => {
@@ -149,7 +135,7 @@ describe("known sensitive keys", () => {
       { headers: { authorization: "Bearer one", cookie: "sid=one", "x-api-key": "key-one", accept: "*/*" } },
       "call",
     );
-    expect(lines()[0]?.headers).toEqual({
+    expect(lines[0]?.headers).toEqual({
       authorization: REDACTED,
       cookie: REDACTED,
       "x-api-key": REDACTED,
@@ -160,7 +146,7 @@ describe("known sensitive keys", () => {
   it("are redacted two objects deep", () => {
     const { logger, lines } = capturedLogger();
     logger.info({ req: { headers: { cookie: "sid=two", "set-cookie": "sid=two" }, body: { a: 1 } } }, "call");
-    expect(lines()[0]?.req).toEqual({
+    expect(lines[0]?.req).toEqual({
       headers: { cookie: REDACTED, "set-cookie": REDACTED },
       body: REDACTED,
     });
@@ -176,13 +162,13 @@ describe("known sensitive keys", () => {
   it("are redacted in context fields too", () => {
     const { logger, lines } = capturedLogger();
     withCorrelation("req-1", () => logger.info("step"), { token: "tok-context" });
-    expect(lines()[0]?.token).toBe(REDACTED);
+    expect(lines[0]?.token).toBe(REDACTED);
   });
 
   it("are redacted two objects deep inside an array", () => {
     const { logger, lines } = capturedLogger();
     logger.info({ attempts: [{ token: "tok-array", n: 1 }] }, "call");
-    expect(lines()[0]?.attempts).toEqual([{ token: REDACTED, n: 1 }]);
+    expect(lines[0]?.attempts).toEqual([{ token: REDACTED, n: 1 }]);
   });
 
   it("are redacted whatever their letter case", () => {
@@ -201,7 +187,7 @@ describe("known sensitive keys", () => {
       headers: { authorization: "Bearer err-two" },
     });
     logger.error({ err }, "call_failed");
-    expect(lines()[0]?.err).toMatchObject({
+    expect(lines[0]?.err).toMatchObject({
       type: "TypeError",
       message: "upstream refused",
       stack: expect.stringContaining("TypeError: upstream refused") as unknown,
@@ -213,14 +199,14 @@ describe("known sensitive keys", () => {
   it("are redacted when an error is logged on its own", () => {
     const { logger, lines } = capturedLogger();
     logger.error(Object.assign(new Error("refused"), { password: "pw-alone" }));
-    expect(lines()[0]?.err).toMatchObject({ message: "refused", password: REDACTED });
+    expect(lines[0]?.err).toMatchObject({ message: "refused", password: REDACTED });
   });
 
   it("are redacted in a child logger's bindings, and its children's", () => {
     const { logger, lines } = capturedLogger();
     const child = logger.child({ token: "tok-binding", client: { secret: "cs-binding" } });
     child.child({ job: { password: "pw-grandchild" } }).info("step");
-    expect(lines()[0]).toMatchObject({
+    expect(lines[0]).toMatchObject({
       token: REDACTED,
       client: { secret: REDACTED },
       job: { password: REDACTED },
@@ -240,7 +226,7 @@ describe("known sensitive keys", () => {
   it("are redacted on child loggers", () => {
     const { logger, lines } = capturedLogger();
     logger.child({ component: "auth" }).info({ client_secret: "cs-child" }, "step");
-    expect(lines()[0]?.client_secret).toBe(REDACTED);
+    expect(lines[0]?.client_secret).toBe(REDACTED);
   });
 });
 
@@ -258,7 +244,7 @@ describe("live secret values", () => {
     const { logger, lines, text } = capturedLogger({ secrets: [secret] });
     logger.error({ err: new Error(`connect failed with ${secret}`) }, "request_failed");
     expect(text()).not.toContain(secret);
-    const err = lines()[0]?.err as { message: string; stack: string };
+    const err = lines[0]?.err as { message: string; stack: string };
     expect(err.message).toBe(`connect failed with ${REDACTED}`);
     expect(err.stack).toContain(`connect failed with ${REDACTED}`);
   });
@@ -279,7 +265,7 @@ describe("live secret values", () => {
     const tricky = 'change-me-"quoted"\\back\\slash';
     const { logger, lines, text } = capturedLogger({ secrets: [tricky] });
     logger.info({ note: `value=${tricky}` }, "call");
-    expect(lines()[0]?.note).toBe(`value=${REDACTED}`);
+    expect(lines[0]?.note).toBe(`value=${REDACTED}`);
     expect(text()).not.toContain(JSON.stringify(tricky).slice(1, -1));
   });
 
@@ -287,7 +273,7 @@ describe("live secret values", () => {
     const tricky = "change-me\tpem\nline";
     const { logger, lines } = capturedLogger({ secrets: [tricky] });
     logger.info({ note: `value=${tricky}` }, "call");
-    expect(lines()[0]?.note).toBe(`value=${REDACTED}`);
+    expect(lines[0]?.note).toBe(`value=${REDACTED}`);
   });
 
   it("include the password of a secret URL, wherever it appears alone", () => {
@@ -312,13 +298,13 @@ describe("live secret values", () => {
   it("scrub the password of any URL with credentials, secret or not", () => {
     const { logger, lines } = capturedLogger();
     logger.info({ target: "amqp://guest:change-me-other@mq:5672/vhost" }, "call");
-    expect(lines()[0]?.target).toBe(`amqp://guest:${REDACTED}@mq:5672/vhost`);
+    expect(lines[0]?.target).toBe(`amqp://guest:${REDACTED}@mq:5672/vhost`);
   });
 
   it("leave lines without secrets untouched", () => {
     const { logger, lines } = capturedLogger({ secrets: [secret] });
     logger.info({ url: "https://example.com/a?b=c" }, "call");
-    expect(lines()[0]?.url).toBe("https://example.com/a?b=c");
+    expect(lines[0]?.url).toBe("https://example.com/a?b=c");
   });
 });
 

@@ -201,3 +201,17 @@ export function randomSecret(label: string): string {
 export { freePort, startListening } from "./ports.js";
 export { privateRedis, type PrivateRedis, type PrivateRedisOptions } from "./redis-server.js";
 export { privatePostgres, type PrivatePostgres } from "./postgres-server.js";
+export {
+  startWebhookReceiver,
+  type Answer,
+  type ReceivedCall,
+  type WebhookPayload,
+  type WebhookReceiver,
+} from "./webhook-receiver.js";
+export {
+  startSentryIngest,
+  type IngestRequest,
+  type SentryEvent,
+  type SentryIngest,
+} from "./sentry-ingest.js";
+export { capturedLogger, serveApp, type CapturedLogger } from "./http.js";

@@ -1,8 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort, privateRedis, waitFor } from "@ward/shared/testing";
+import {
+  freePort,
+  privateRedis,
+  waitFor,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { idOf, notificationBody, startTestWorker, type TestWorker } from "../../test/harness.js";
-import { startWebhookReceiver, type WebhookReceiver } from "../../test/webhook-receiver.js";
 
 const STREAM = "notifications:jobs";
 
@@ -29,7 +34,7 @@ describe("delivery to a webhook", () => {
   beforeAll(async () => {
     // Titles say how the receiver answers: "flaky" fails once, "broken" always, "slow" takes 400 ms.
     receiver = await startWebhookReceiver((call, previous) => {
-      const title = (call.json.task as { title: string }).title;
+      const title = call.json?.task.title ?? "";
       if (title.startsWith("broken")) return 500;
       if (title.startsWith("flaky") && previous === 0) return 500;
       return 200;
@@ -49,7 +54,7 @@ describe("delivery to a webhook", () => {
     const row = await worker.finished(id);
     expect(row.status).toBe("delivered");
     expect(row.attempts).toBe(2);
-    expect(receiver.callsFor(id).map((call) => call.json.id)).toEqual([id, id]);
+    expect(receiver.callsFor(id).map((call) => call.json?.id)).toEqual([id, id]);
     const retry = worker.jobLines(id).find((line) => line.event === "job_retry_scheduled");
     expect(retry).toMatchObject({ level: "warn", attempt: 1, error: "webhook answered 500" });
     expect(retry?.retry_in_ms).toBeGreaterThan(0);

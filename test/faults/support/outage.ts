@@ -4,20 +4,14 @@
  * stopped, and every accepted task's notification awaited. Everything seen is kept for the tests.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { waitFor } from "@ward/shared/testing";
-import {
-  startTaskLoad,
-  watch,
-  type FaultPair,
-  type Outcome,
-  type ReadinessSample,
-  type Receiver,
-  type ServiceName,
-} from "./support.js";
+import { waitFor, type WebhookReceiver } from "@ward/shared/testing";
+import { startTaskLoad, type Outcome } from "./load.js";
+import type { FaultPair, ServiceName } from "./pair.js";
+import { watch, type ReadinessSample } from "./readiness.js";
 
 export interface OutageOptions {
   pair: FaultPair;
-  receiver: Receiver;
+  receiver: WebhookReceiver;
   /** Stops the dependency. */
   breakIt(): Promise<void>;
   /** Starts it again. */
@@ -127,7 +121,7 @@ export async function playOutage(options: OutageOptions): Promise<OutageObservat
  */
 export async function settled(
   pair: FaultPair,
-  receiver: Receiver,
+  receiver: WebhookReceiver,
   taskIds: readonly string[],
 ): Promise<boolean> {
   return waitFor(
