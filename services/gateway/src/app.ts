@@ -2,16 +2,14 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import type { Environment } from "@ward/shared/settings";
 import { healthRoutes, type Readiness } from "@ward/shared/health";
-import { useObservability } from "@ward/shared/http";
+import { rejectInvalidRequest, serveApiDocs, useObservability } from "@ward/shared/http";
 import type { Logger } from "@ward/shared/logging";
 import type { Sql } from "@ward/shared/postgres";
 import type { Redis } from "@ward/shared/redis";
-import { serveApiDocs } from "./api-docs.js";
 import { authenticate } from "./auth/authenticate.js";
 import { createTaskCache } from "./tasks/cache.js";
 import { taskRoutes } from "./tasks/routes.js";
 import { createTasks } from "./tasks/tasks.js";
-import { rejectInvalidRequest } from "./validation.js";
 
 export interface AppDependencies {
   logger: Logger;
@@ -71,6 +69,20 @@ export function createApp(deps: AppDependencies): OpenAPIHono {
   app.use("/api/v1/*", authenticate({ secret: deps.jwtSecret, logger }));
   app.route("/api/v1", taskRoutes(tasks));
 
-  if (environment !== "production") serveApiDocs(app, { version: deps.version ?? "dev" });
+  if (environment !== "production") {
+    serveApiDocs(app, {
+      title: "ward gateway",
+      version: deps.version ?? "dev",
+      description:
+        "Tasks of your organisation. Every response carries `X-Correlation-ID`; send one to choose it.",
+      securitySchemes: {
+        bearerAuth: {
+          bearerFormat: "JWT",
+          description: "HS256 JWT with `sub` (user id) and `org_id` claims; `pnpm token` prints one",
+        },
+      },
+      tags: [{ name: "tasks", description: "Create, list, read and complete tasks" }],
+    });
+  }
   return app;
 }

@@ -1,5 +1,6 @@
 /**
- * Preloaded before anything else (`node --import ./dist/instrument.js dist/main.js`): under ESM,
+ * Starts Sentry's error reporting, preloaded before anything else (`node --import
+ * ./dist/instrument.js dist/main.js`; "instrument" is Sentry's word for this file): under ESM,
  * Sentry must start before the modules it instruments are imported. Does nothing, and loads
  * nothing, when SENTRY_DSN is unset.
  */

@@ -9,7 +9,7 @@ import { closeRedis, connectRedis } from "@ward/shared/redis";
 import { loadSettingsOrExit, secretValues, summarizeSettings } from "@ward/shared/settings";
 import { workerSettings } from "./settings.js";
 import { version } from "./version.js";
-import { createWorker } from "./worker.js";
+import { createWorker } from "./app.js";
 
 // 1. Settings: read once; on a bad one, one message naming each problem, and exit 78.
 const settings = loadSettingsOrExit(workerSettings, { service: "worker" });

@@ -1,13 +1,9 @@
-// `pnpm migrate` / `node dist/migrate.js` (the chart's hook Job): applies migrations/*.sql to
-// DATABASE_URL and exits 0, or 1 with one log line (143 on SIGTERM). Safe while other replicas run it too.
-import { fileURLToPath } from "node:url";
-import { migrate, runMigrationCommand } from "@ward/shared/postgres";
+/**
+ * `node dist/migrate.js` (`pnpm migrate`, the chart's hook Job): applies the worker's migrations
+ * to DATABASE_URL, then exits 0, or 1 with a `migration_failed` line (143 on SIGTERM).
+ */
+import { runMigrationCommand } from "@ward/shared/postgres";
+import { migrateWorkerDatabase } from "./migrations.js";
 import { version } from "./version.js";
 
-const directory = fileURLToPath(new URL("../migrations/", import.meta.url));
-
-await runMigrationCommand({
-  service: "worker",
-  version,
-  apply: (sql, logger, signal) => migrate(sql, { directory, table: "worker_migrations", logger, signal }),
-});
+await runMigrationCommand({ service: "worker", version, apply: migrateWorkerDatabase });

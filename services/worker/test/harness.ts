@@ -1,8 +1,7 @@
-import { fileURLToPath } from "node:url";
 import { createReadiness } from "@ward/shared/health";
 import { createOutboundAgent } from "@ward/shared/http";
 import { createLogger } from "@ward/shared/logging";
-import { connectPostgres, migrate, type Sql } from "@ward/shared/postgres";
+import { connectPostgres, type Sql } from "@ward/shared/postgres";
 import { connectRedis, type Redis } from "@ward/shared/redis";
 import {
   createTestDatabase,
@@ -13,8 +12,9 @@ import {
   type TestDatabase,
   type TestKeySpace,
 } from "@ward/shared/testing";
+import { migrateWorkerDatabase } from "../src/migrations.js";
 import type { Notification } from "../src/notifications/store.js";
-import { createWorker, type Worker, type WorkerDependencies } from "../src/worker.js";
+import { createWorker, type Worker, type WorkerDependencies } from "../src/app.js";
 
 export const TOKEN = "change-me-worker-token-for-the-tests-0123456789";
 export const SIGNING_SECRET = "change-me-webhook-signing-secret-for-the-tests";
@@ -93,8 +93,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
   });
   const sql = connectPostgres(options.databaseUrl ?? db.url, { applicationName: "ward-worker-test", max: 5 });
   if (!options.sharing && !options.databaseUrl) {
-    const directory = fileURLToPath(new URL("../migrations/", import.meta.url));
-    await migrate(sql, { directory, table: "worker_migrations", logger });
+    await migrateWorkerDatabase(sql, logger);
   }
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const redis = connectRedis(redisUrl, { logger, name: "test-queue", keyPrefix: keys.prefix });

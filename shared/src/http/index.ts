@@ -1,3 +1,4 @@
+export { serveApiDocs, type ApiDocsOptions } from "./api-docs.js";
 export { bodySizeLimit } from "./body-size-limit.js";
 export { correlation, type CorrelationOptions } from "./correlation.js";
 export { errorHandler, notFoundHandler, type ErrorBody } from "./error-handler.js";
@@ -12,3 +13,4 @@ export {
 export { requestLogging, type RequestLoggingOptions } from "./request-logging.js";
 export { handleClientErrors } from "./client-errors.js";
 export { serveHttp, type ServeHttpOptions } from "./serve.js";
+export { rejectInvalidRequest } from "./validation.js";

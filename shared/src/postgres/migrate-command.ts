@@ -33,7 +33,7 @@ const INTERRUPT_GRACE_MS = 5_000;
  * migration in flight rolls back, and exits 143 after one `migration_interrupted` line.
  *
  * @example
- * await runMigrationCommand({ service: "worker", version, apply: (sql, logger, signal) => migrate(sql, { directory, table: "worker_migrations", logger, signal }) });
+ * await runMigrationCommand({ service: "worker", version, apply: migrateWorkerDatabase });
  */
 export async function runMigrationCommand(options: MigrationCommandOptions): Promise<void> {
   const { service, version } = options;

@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { GatewayEnv } from "../auth/authenticate.js";
-import { rejectInvalidRequest } from "../validation.js";
+import { rejectInvalidRequest } from "@ward/shared/http";
 import {
   ErrorSchema,
   NewTaskSchema,

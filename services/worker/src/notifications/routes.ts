@@ -1,6 +1,6 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError } from "@ward/shared/errors";
+import { rejectInvalidRequest } from "@ward/shared/http";
 import type { Notifications } from "./notifications.js";
 import {
   Accepted,
@@ -18,7 +18,7 @@ const error = (description: string) => ({
 
 const acceptRoute = createRoute({
   method: "post",
-  path: "/v1/notifications",
+  path: "/notifications",
   summary: "Accept a notification",
   description:
     "Stores the notification and queues its delivery. The same Idempotency-Key again answers with " +
@@ -38,7 +38,7 @@ const acceptRoute = createRoute({
 
 const getRoute = createRoute({
   method: "get",
-  path: "/v1/notifications/{id}",
+  path: "/notifications/{id}",
   summary: "A notification's delivery status",
   security: [{ workerToken: [] }],
   request: { params: NotificationIdParam },
@@ -51,25 +51,26 @@ const getRoute = createRoute({
 });
 
 /**
- * `POST /v1/notifications` (202 `{ id, status }`) and `GET /v1/notifications/:id`, added to an
- * OpenAPI app that already checks the worker token and turns zod errors into 400s.
+ * The notification API (`POST /notifications`, 202 `{ id, status }`, and
+ * `GET /notifications/:id`), documented from its zod schemas. Mount it under `/v1` behind
+ * `workerToken()`.
  *
  * @example
- * notificationRoutes(app, notifications);
+ * app.route("/v1", notificationRoutes(notifications));
  */
-export function notificationRoutes(app: OpenAPIHono, notifications: Notifications): void {
-  app.openapi(acceptRoute, async (c) => {
-    const { notification } = await notifications.accept(
-      c.req.valid("json"),
-      c.req.valid("header")["idempotency-key"],
-    );
-    return c.json({ id: notification.id, status: notification.status }, 202);
-  });
-
-  app.openapi(getRoute, async (c) => {
-    const { id } = c.req.valid("param");
-    const found = await notifications.find(id);
-    if (!found) throw new ApiError(404, "notification_not_found", `No notification ${id}`);
-    return c.json(found, 200);
-  });
+export function notificationRoutes(notifications: Notifications): OpenAPIHono {
+  return new OpenAPIHono({ defaultHook: rejectInvalidRequest })
+    .openapi(acceptRoute, async (c) => {
+      const { notification } = await notifications.accept(
+        c.req.valid("json"),
+        c.req.valid("header")["idempotency-key"],
+      );
+      return c.json({ id: notification.id, status: notification.status }, 202);
+    })
+    .openapi(getRoute, async (c) => {
+      const { id } = c.req.valid("param");
+      const found = await notifications.find(id);
+      if (!found) throw new ApiError(404, "notification_not_found", `No notification ${id}`);
+      return c.json(found, 200);
+    });
 }

@@ -14,7 +14,7 @@ import {
   type WebhookReceiver,
 } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { notificationBody, SIGNING_SECRET, TOKEN } from "./harness.js";
+import { notificationBody, SIGNING_SECRET, TOKEN } from "../test/harness.js";
 
 const cwd = fileURLToPath(new URL("..", import.meta.url));
 const node = (script: string) => ["--conditions=source", "--import", "tsx", script];
