@@ -21,11 +21,12 @@ const instruction = (lines: string[], name: string) =>
     .filter((line) => line.toUpperCase().startsWith(`${name} `))
     .map((line) => line.slice(name.length + 1).trim());
 
-/** Every TypeScript file under a folder that ships: no tests, no test helpers. */
+/** Every TypeScript file under a folder that ships: no tests, no test helpers or fixtures. */
 function shippedSources(folder: string): string[] {
   return readdirSync(join(repoRoot, folder), { recursive: true, encoding: "utf8" })
     .filter(
-      (path) => path.endsWith(".ts") && !path.endsWith(".test.ts") && !/(^|\/)(testing|test)\//.test(path),
+      (path) =>
+        path.endsWith(".ts") && !path.endsWith(".test.ts") && !/(^|\/)(testing|fixtures|test)\//.test(path),
     )
     .map((path) => join(folder, path));
 }

@@ -6,7 +6,7 @@ import { startSentryIngest, type SentryIngest } from "../testing/sentry-ingest.j
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "../../..");
-const testing = join(import.meta.dirname, "testing");
+const fixtures = join(import.meta.dirname, "fixtures");
 
 let ingest: SentryIngest;
 beforeAll(async () => {
@@ -23,8 +23,8 @@ async function startPreloaded(env: Record<string, string>, paths: string[]) {
       "--import",
       "tsx",
       "--import",
-      join(testing, "instrument.ts"),
-      join(testing, "app.ts"),
+      join(fixtures, "instrument.ts"),
+      join(fixtures, "app.ts"),
       ...paths,
     ],
     { cwd: root, env: { PATH: process.env.PATH, ENVIRONMENT: "test", ...env }, timeout: 20_000 },

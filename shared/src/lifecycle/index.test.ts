@@ -6,7 +6,7 @@ import { createLogger } from "../logging/index.js";
 import { LogCapture, startProcess, type LogLine, type RunningProcess } from "../testing/index.js";
 import { createLifecycle } from "./index.js";
 
-const SERVICE = fileURLToPath(new URL("./testing/service.ts", import.meta.url));
+const SERVICE = fileURLToPath(new URL("./fixtures/service.ts", import.meta.url));
 
 interface Reply {
   status: number;

@@ -322,7 +322,7 @@ describe("output", () => {
 });
 
 describe("a real process's stdout", () => {
-  const PRINT = fileURLToPath(new URL("./testing/print.ts", import.meta.url));
+  const PRINT = fileURLToPath(new URL("./fixtures/print.ts", import.meta.url));
   const secret = "change-me-stdout-secret-77e1";
 
   async function print(format: "json" | "pretty", then?: "exit" | "throw", exitCode = 0) {

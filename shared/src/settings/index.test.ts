@@ -383,7 +383,7 @@ describe("summarizeSettings and secretValues", () => {
 });
 
 describe("loadSettingsOrExit", () => {
-  const script = fileURLToPath(new URL("testing/exit-on-bad-settings.ts", import.meta.url));
+  const script = fileURLToPath(new URL("fixtures/exit-on-bad-settings.ts", import.meta.url));
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const run = (env: Record<string, string>) =>
     spawnSync(process.execPath, ["--conditions=source", "--import", tsx, script], {

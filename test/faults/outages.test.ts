@@ -4,7 +4,7 @@
  */
 import { waitFor, type ReceivedCall } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPair, type Pair } from "./support/pair.js";
+import { startPair, type Pair } from "../support/pair.js";
 
 let pair: Pair;
 

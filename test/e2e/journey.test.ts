@@ -4,8 +4,8 @@
  */
 import { waitFor, type LogLine, type ReceivedCall } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyWebhookSignature } from "../services/worker/src/webhook/signature.js";
-import { startPair, type Pair } from "./support/pair.js";
+import { verifyWebhookSignature } from "../../services/worker/src/webhook/signature.js";
+import { startPair, type Pair } from "../support/pair.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
