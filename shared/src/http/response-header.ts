@@ -8,7 +8,8 @@ type WriteHead = (status: number, reason?: string | Headers, headers?: Headers) 
  * Sets a header (`name` in lower case) on the response that leaves, whatever the route returned,
  * replacing any the response brings of its own. Under @hono/node-server it joins the headers the
  * adapter hands to Node's `writeHead`: going through `c.res.headers` instead turns the adapter's
- * light response into a full `Response` with a `Headers` object, about 5 µs per request.
+ * light response into a full `Response` with a `Headers` object (what that costs: bench/README.md,
+ * "What changed, and what it bought").
  */
 export function setResponseHeader(c: Context, name: string, value: string): void {
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;

@@ -5,9 +5,10 @@ let stdout: DestinationStream | undefined;
 /**
  * Standard output for JSON lines, shared by every logger of the process: the lines written
  * during one turn of the event loop leave in one write at the end of that turn (a write system
- * call per line, about 6 µs, cost twice as much as building the line), and at once when the
- * process exits, crashes included. Writing is synchronous, through pino's SonicBoom, so a line written is never held
- * back for long, nor lost on `process.exit()`, an uncaught exception or an unhandled rejection.
+ * call per line cost more than building the line: bench/README.md, "What changed, and what it
+ * bought"), and at once when the process exits, crashes included. Writing is synchronous, through
+ * pino's SonicBoom, so a line written is never held back for long, nor lost on `process.exit()`,
+ * an uncaught exception or an unhandled rejection.
  */
 export function batchedStdout(): DestinationStream {
   stdout ??= batchPerTurn(pino.destination({ dest: 1, sync: true }));
