@@ -56,7 +56,8 @@ export async function migrateBuilt(name: ServiceName, env: Record<string, string
  * const run = await runBuiltMigrations("gateway", { DATABASE_URL }); expect(await run.exited).toBe(1);
  */
 export function runBuiltMigrations(name: ServiceName, env: Record<string, string>): Promise<RunningProcess> {
-  return runToExit(name, ["dist/migrate.js"], env);
+  requireBuilt();
+  return ended(startBuiltMigration(name, env));
 }
 
 /**
@@ -67,17 +68,12 @@ export function runBuiltMigrations(name: ServiceName, env: Record<string, string
  * const run = await runBuiltUntilExit("gateway", { JWT_SECRET: "short" }); expect(await run.exited).toBe(78);
  */
 export function runBuiltUntilExit(name: ServiceName, env: Record<string, string>): Promise<RunningProcess> {
-  return runToExit(name, SERVICE_ARGS, env);
+  requireBuilt();
+  return ended(startProcess(process.execPath, SERVICE_ARGS, { cwd: folderOf(name), env }));
 }
 
-/** Runs `node <args>` in the service's folder and resolves once it ended (killed after the deadline). */
-async function runToExit(
-  name: ServiceName,
-  args: string[],
-  env: Record<string, string>,
-): Promise<RunningProcess> {
-  requireBuilt();
-  const run = startProcess(process.execPath, args, { cwd: folderOf(name), env });
+/** Resolves with `run` once it has ended, killing it if it outlives the stop deadline. */
+async function ended(run: RunningProcess): Promise<RunningProcess> {
   const timer = setTimeout(() => run.child.kill("SIGKILL"), STOP_DEADLINE_MS);
   await run.exited;
   clearTimeout(timer);
