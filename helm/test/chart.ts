@@ -120,3 +120,21 @@ export function serviceContainer(objects: KubeObject[], service: "gateway" | "wo
   if (!container || pod.spec.containers.length !== 1) throw new Error(`${service} should run one container`);
   return container;
 }
+
+/**
+ * The objects of one kind a helm hook (`pre-install`, `test`, ...) creates, in the order helm runs them:
+ * by hook weight, then by name.
+ *
+ * @example
+ * const migrations = hookObjects(objects, "pre-install", "Job");
+ */
+export function hookObjects(objects: readonly KubeObject[], hook: string, kind: string): KubeObject[] {
+  const weight = (object: KubeObject) => Number(object.metadata.annotations?.["helm.sh/hook-weight"] ?? 0);
+  return objects
+    .filter(
+      (object) =>
+        object.kind === kind &&
+        (object.metadata.annotations?.["helm.sh/hook"] ?? "").split(",").includes(hook),
+    )
+    .sort((a, b) => weight(a) - weight(b) || a.metadata.name.localeCompare(b.metadata.name));
+}
