@@ -10,11 +10,12 @@ import { readCommandLine } from "../scripts/command-line.js";
 import { pinSelf, PINNING, ROOT } from "./lib/processes.js";
 import { checkBudgets, formatReport, type BenchResults } from "./lib/report.js";
 import { measureHop } from "./scenarios/hop.js";
+import { measureImages } from "./scenarios/images.js";
 import { measureInbound } from "./scenarios/inbound.js";
 import { measureServices } from "./scenarios/services.js";
 import type { BenchSettings } from "./scenarios/settings.js";
 
-const SCENARIOS = ["inbound", "hop", "services"] as const;
+const SCENARIOS = ["inbound", "hop", "services", "images"] as const;
 
 const usage = `
 usage: pnpm bench [--only ${SCENARIOS.join(",")}] [--duration S] [--rounds N] [--connections N]
@@ -82,6 +83,10 @@ try {
   if (only.has("services")) {
     console.error("bench: services");
     results.services = await measureServices(settings);
+  }
+  if (only.has("images")) {
+    console.error("bench: images");
+    results.images = await measureImages(settings);
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import type { VariantFigures } from "./compare.js";
 import type { HopFigures } from "../scenarios/hop.js";
+import type { ImageFigures } from "../scenarios/images.js";
 import type { InboundFigures } from "../scenarios/inbound.js";
 import type { ServiceFigures } from "../scenarios/services.js";
 
@@ -8,6 +9,7 @@ export interface BenchResults {
   inbound?: InboundFigures;
   hop?: HopFigures;
   services?: ServiceFigures;
+  images?: ImageFigures;
   budgets: Budget[];
 }
 
@@ -107,7 +109,7 @@ function loadRow(
  * console.log(formatReport(results));
  */
 export function formatReport(results: BenchResults): string {
-  const { meta, inbound, hop, services, budgets } = results;
+  const { meta, inbound, hop, services, images, budgets } = results;
   const out: string[] = [];
   const settings = meta.settings as { rounds: number; duration: number; connections: number };
   const runs = `medians of ${settings.rounds} alternating runs of ${settings.duration} s, ${settings.connections} connections`;
@@ -161,6 +163,27 @@ export function formatReport(results: BenchResults): string {
       `| outbox → worker → delivered, end to end | ${settled} |`,
       `| cold start to /readyz 200 | gateway ${int(coldStart.gateway.median)} ms, worker ${int(coldStart.worker.median)} ms (median of ${coldStart.gateway.runs.length}) |`,
       `| RSS after load | gateway ${int(rssMb.gateway)} MB, worker ${int(rssMb.worker)} MB |`,
+      "",
+    );
+  }
+  if (images && "unavailable" in images) out.push(`Images: not measured (${images.unavailable})`, "");
+  else if (images) {
+    const { sizeMb, startToReady, withoutCompileCache } = images;
+    out.push(
+      "Images: built with podman, run as the chart's pods (default values)",
+      "",
+      "| figure | gateway | worker |",
+      "|---|--:|--:|",
+      `| image size (uncompressed) | ${int(sizeMb.gateway)} MB | ${int(sizeMb.worker)} MB |`,
+      `| podman run to /readyz 200 (median of ${startToReady.gateway.runs.length}) | ${int(startToReady.gateway.median)} ms | ${int(startToReady.worker.median)} ms |`,
+      `| the same, compile cache off (baseline) | ${int(withoutCompileCache.gateway.median)} ms | ${int(withoutCompileCache.worker.median)} ms |`,
+      ...(services
+        ? [
+            `| the same service as a process (cold start above) | ${int(services.coldStart.gateway.median)} ms | ${int(services.coldStart.worker.median)} ms |`,
+          ]
+        : []),
+      "",
+      ...images.build.map((line) => `${line.replace(/^images: /, "")}  `),
       "",
     );
   }
