@@ -109,7 +109,13 @@ describe.each(services)("the %s image", (service) => {
 
   it("ships every run-time folder of the package beside dist/ (e.g. migrations/)", () => {
     const runtimeFolders = readdirSync(join(repoRoot, "services", service), { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && !["src", "test", "dist", "node_modules"].includes(entry.name))
+      // Hidden folders are local state (e.g. .node-compile-cache, made when the pod harness runs dist/), not code.
+      .filter(
+        (entry) =>
+          entry.isDirectory() &&
+          !entry.name.startsWith(".") &&
+          !["src", "test", "dist", "node_modules"].includes(entry.name),
+      )
       .map((entry) => entry.name);
     const ignore = read(`services/${service}/Dockerfile.dockerignore`);
     for (const folder of ["dist", ...runtimeFolders]) {
