@@ -7,17 +7,17 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
   createTestDatabase,
   randomSecret,
+  startWebhookReceiver,
   testKeySpace,
   type LogLine,
   type TestDatabase,
   type TestKeySpace,
+  type WebhookReceiver,
 } from "@ward/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findObject, hookObjects, renderChart, scenarioValues, type KubeObject } from "./chart.js";
@@ -142,8 +142,7 @@ if (unavailable) {
       const pods: Partial<Record<ServiceName, ContainerRun>> = {};
       const probing: Partial<Record<ServiceName, Promise<ProbeAttempt[]>>> = {};
       /** Where the calls go when the scenario declares a webhook URL (its host does not exist here). */
-      let webhookReceiver: Server | undefined;
-      const webhookCalls: { signed: boolean; idempotencyKey?: string }[] = [];
+      let webhookReceiver: WebhookReceiver | undefined;
 
       const pod = (service: ServiceName) => {
         const run = pods[service];
@@ -161,15 +160,7 @@ if (unavailable) {
         keys = testKeySpace();
         type WebhookValues = { worker?: { config?: { webhookUrl?: string } } };
         if ((scenarioValues(scenario) as WebhookValues).worker?.config?.webhookUrl) {
-          webhookReceiver = createServer((request, response) => {
-            request.resume();
-            webhookCalls.push({
-              signed: typeof request.headers["x-ward-signature"] === "string",
-              idempotencyKey: request.headers["idempotency-key"] as string | undefined,
-            });
-            response.writeHead(204).end();
-          });
-          await new Promise<void>((resolve) => webhookReceiver!.listen(0, "127.0.0.1", resolve));
+          webhookReceiver = await startWebhookReceiver();
         }
         objects = renderChart({
           scenario,
@@ -189,7 +180,7 @@ if (unavailable) {
             ),
             ...(await harnessValues(db, keys)),
             ...(webhookReceiver && {
-              "worker.config.webhookUrl": `http://127.0.0.1:${(webhookReceiver.address() as AddressInfo).port}/ward`,
+              "worker.config.webhookUrl": webhookReceiver.url,
             }),
             ...Object.fromEntries(
               services.flatMap((service) => [
@@ -291,7 +282,11 @@ if (unavailable) {
         const logs = (await containerLogs(pod("gateway"))) + (await containerLogs(pod("worker")));
         const trace = await traceLogs(logs, correlationId);
         expectTracedJourney(trace, { gateway: pod("gateway").name, worker: pod("worker").name });
-        if (webhookReceiver) expect(webhookCalls).toEqual([expect.objectContaining({ signed: true })]);
+        if (webhookReceiver) {
+          const calls = webhookReceiver.calls.filter((call) => call.json?.correlation_id === correlationId);
+          expect(calls).toHaveLength(1);
+          expect(calls[0]!.headers["x-ward-signature"]).toEqual(expect.any(String));
+        }
       }, 120_000);
 
       it("passes helm test: its Pod's container reaches the gateway by its Service name and exits 0", async () => {
