@@ -6,7 +6,7 @@ import type { Sql } from "@ward/shared/postgres";
 import { checkRedis, type Redis } from "@ward/shared/redis";
 import type { Dispatcher } from "undici";
 import { workerToken } from "./auth/worker-token.js";
-import type { BackoffOptions } from "./delivery/backoff.js";
+import type { BackoffOptions } from "@ward/shared/retry";
 import { createConsumer, type ConsumerOptions } from "./delivery/consumer.js";
 import { createDelivery } from "./delivery/deliver.js";
 import { createScheduler, type SchedulerOptions } from "./delivery/scheduler.js";

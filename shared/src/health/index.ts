@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Logger } from "pino";
+import { createFailureLog, type FailureLog, type Logger } from "../logging/index.js";
 
 /**
  * One readiness check: it passes when it resolves, fails when it throws, rejects, resolves `false`
@@ -66,8 +66,17 @@ export function createReadiness(options: ReadinessOptions): Readiness {
   const { logger } = options;
   const defaultTimeoutMs = options.timeoutMs ?? 1500;
   const checks = new Map<string, { fn: ReadinessCheck; timeoutMs: number }>();
-  // The last result of each check, so a failure is logged when it starts, not on every probe.
-  const lastResult = new Map<string, string>();
+  // Per check, so a failure is logged when it starts (or changes kind), not on every probe.
+  const failureLogs = new Map<string, FailureLog>();
+  const failureLogOf = (name: string): FailureLog => {
+    let log = failureLogs.get(name);
+    if (!log) {
+      const events = { failed: "readiness_check_failed", recovered: "readiness_check_recovered" };
+      log = createFailureLog(logger, { ...events, fields: { check: name } });
+      failureLogs.set(name, log);
+    }
+    return log;
+  };
   let shuttingDown = false;
 
   async function run(name: string, fn: ReadinessCheck, timeoutMs: number): Promise<string> {
@@ -94,13 +103,8 @@ export function createReadiness(options: ReadinessOptions): Readiness {
     } finally {
       clearTimeout(timer);
     }
-    const previous = lastResult.get(name);
-    lastResult.set(name, result);
-    if (result !== OK && result !== previous) {
-      logger.warn({ check: name, result, err: error }, "readiness_check_failed");
-    } else if (result === OK && previous !== undefined && previous !== OK) {
-      logger.info({ check: name }, "readiness_check_recovered");
-    }
+    if (result === OK) failureLogOf(name).succeeded();
+    else failureLogOf(name).failed(error, { result }, result);
     return result;
   }
 

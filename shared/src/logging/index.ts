@@ -7,6 +7,7 @@ import { redactSensitive, secretScrubber } from "./redaction.js";
 
 export type { Logger } from "pino";
 export { REDACTED, secretScrubber } from "./redaction.js";
+export { createFailureLog, type FailureLog, type FailureLogOptions } from "./failure-log.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "fatal";
 

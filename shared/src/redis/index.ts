@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import type { Logger } from "../logging/index.js";
+import { createFailureLog, type Logger } from "../logging/index.js";
 
 export type { Redis } from "ioredis";
 
@@ -34,15 +34,14 @@ export function connectRedis(url: string, options: RedisOptions): Redis {
     maxRetriesPerRequest: options.blocking ? null : 1,
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2_000),
   });
-  let available: boolean | undefined;
-  redis.on("ready", () => {
-    if (available !== true) logger.info({ redis: name }, "redis_connected");
-    available = true;
+  const connection = createFailureLog(logger, {
+    failed: "redis_unavailable",
+    recovered: "redis_connected",
+    fields: { redis: name },
+    announceFirst: true,
   });
-  redis.on("error", (err: Error) => {
-    if (available !== false) logger.warn({ redis: name, err }, "redis_unavailable");
-    available = false;
-  });
+  redis.on("ready", () => connection.succeeded());
+  redis.on("error", (err: Error) => connection.failed(err));
   return redis;
 }
 

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { withCorrelation } from "@ward/shared/correlation";
 import { withErrorScope } from "@ward/shared/errors";
-import type { Logger } from "@ward/shared/logging";
+import { createFailureLog, type Logger } from "@ward/shared/logging";
 import type { Redis } from "@ward/shared/redis";
 import type { Job, NotificationQueue, StreamJob } from "../queue/notification-queue.js";
 
@@ -59,7 +59,11 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   let stopping = false;
   let loop: Promise<void> | undefined;
   let lastRound = 0;
-  let failing = false;
+  const rounds = createFailureLog(logger, {
+    failed: "consumer_error",
+    recovered: "consumer_recovered",
+    fields: { consumer: name },
+  });
 
   async function run(stream: StreamJob): Promise<void> {
     const { entryId, job } = stream;
@@ -119,14 +123,12 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         if (stopping) break;
         const jobs = await queue.read(reader, name, { count: batchSize, blockMs });
         await Promise.all(jobs.map(run));
-        if (failing) logger.info({ consumer: name }, "consumer_recovered");
-        failing = false;
+        rounds.succeeded();
       } catch (err) {
         if (stopping) break;
         // A Redis that restarted empty lost the group: create it again (the sweep re-enqueues its jobs).
         if (String(err).includes("NOGROUP")) groupReady = false;
-        if (!failing) logger.warn({ consumer: name, err }, "consumer_error");
-        failing = true;
+        rounds.failed(err);
         await sleep(Math.min(1000, blockMs));
       }
     }

@@ -3,7 +3,7 @@ import type { Logger } from "@ward/shared/logging";
 import type { Notification, NotificationStore } from "../notifications/store.js";
 import type { Job, NotificationQueue } from "../queue/notification-queue.js";
 import type { Webhook } from "../webhook/client.js";
-import { retryDelay, type BackoffOptions } from "./backoff.js";
+import { retryDelay, type BackoffOptions } from "@ward/shared/retry";
 
 export interface DeliveryOptions {
   store: NotificationStore;

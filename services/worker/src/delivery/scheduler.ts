@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { withCorrelation } from "@ward/shared/correlation";
-import type { Logger } from "@ward/shared/logging";
+import { createFailureLog, type FailureLog, type Logger } from "@ward/shared/logging";
 import type { NotificationStore } from "../notifications/store.js";
 import type { NotificationQueue } from "../queue/notification-queue.js";
 
@@ -66,24 +66,32 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
   }
 
-  async function run(task: () => Promise<void>, name: string, failing: Set<string>): Promise<void> {
+  /** Each task's failures, logged once when it starts failing and once when it recovers. */
+  const failureLogOf = (task: string): FailureLog =>
+    createFailureLog(logger, {
+      failed: "scheduler_error",
+      recovered: "scheduler_recovered",
+      fields: { task },
+    });
+  const promotion = failureLogOf("promote_retries");
+  const sweeping = failureLogOf("sweep_overdue");
+
+  async function run(task: () => Promise<void>, failures: FailureLog): Promise<void> {
     try {
       await task();
-      if (failing.delete(name)) logger.info({ task: name }, "scheduler_recovered");
+      failures.succeeded();
     } catch (err) {
       // Redis or Postgres is away: say so once, keep trying.
-      if (!failing.has(name)) logger.warn({ task: name, err }, "scheduler_error");
-      failing.add(name);
+      failures.failed(err);
     }
   }
 
   async function loopUntilStopped(): Promise<void> {
-    const failing = new Set<string>();
     let nextSweepAt = Date.now() + Math.min(sweepEveryMs, sweepGraceMs);
     while (!stopped.signal.aborted) {
-      await run(promote, "promote_retries", failing);
+      await run(promote, promotion);
       if (Date.now() >= nextSweepAt) {
-        await run(sweep, "sweep_overdue", failing);
+        await run(sweep, sweeping);
         nextSweepAt = Date.now() + sweepEveryMs;
       }
       await sleep(tickMs, undefined, { signal: stopped.signal }).catch(() => {});

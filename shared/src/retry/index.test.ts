@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryDelay } from "./backoff.js";
+import { retryDelay } from "./index.js";
 
 describe("retryDelay", () => {
   it("doubles with each attempt: 1 s, 2 s, 4 s at most", () => {

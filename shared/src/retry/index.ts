@@ -8,12 +8,15 @@ export interface BackoffOptions {
 }
 
 /**
- * How long to wait after failed attempt number `attempt` (1, 2, ...): exponential (1 s, 2 s, 4 s,
- * ... capped at `maxMs`) with "equal jitter": half of it fixed, half random, so retries of many
- * notifications that failed together (the receiver was down) do not all return at once.
+ * ward's one retry policy: how long to wait after failed attempt number `attempt` (1, 2, ...):
+ * exponential (1 s, 2 s, 4 s, ... capped at `maxMs`) with "equal jitter": half of it fixed, half
+ * random, so the retries of many calls that failed together (their receiver was down, or every
+ * replica lost it at once) do not all return in the same instant. The worker's webhook deliveries
+ * and the gateway's outbox relay both wait this long.
  *
  * @example
  * retryDelay(3); // between 2000 and 4000
+ * retryDelay(attempt, { baseMs: 1000, maxMs: 30_000 });
  */
 export function retryDelay(attempt: number, options: BackoffOptions = {}): number {
   const { baseMs = 1000, maxMs = 300_000, random = Math.random } = options;
