@@ -26,6 +26,7 @@ WORKER_URL: {{ printf "http://%s:%v" (include "ward.componentName" (dict "root" 
 {{- with $service.config.corsOrigins }}
 CORS_ORIGINS: {{ join "," . | quote }}
 {{- end }}
+OUTBOX_RETENTION_HOURS: {{ $service.config.outboxRetentionHours | quote }}
 {{- else }}
 {{- with $service.config.webhookUrl }}
 WEBHOOK_URL: {{ . | quote }}

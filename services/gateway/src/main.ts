@@ -54,7 +54,13 @@ lifecycle.onShutdown("worker_client", () => worker.close());
 readiness.check("postgres", () => sql`select 1`).check("redis", () => checkRedis(redis));
 
 // 5. The outbox relay: notifications reach the worker even when it was down at the time.
-const relay = createOutboxRelay({ sql, worker, workerToken: settings.WORKER_TOKEN, logger });
+const relay = createOutboxRelay({
+  sql,
+  worker,
+  workerToken: settings.WORKER_TOKEN,
+  logger,
+  retentionMs: settings.OUTBOX_RETENTION_HOURS * 3_600_000,
+});
 
 // 6. The HTTP server.
 const app = createApp({

@@ -1,5 +1,6 @@
 import {
   defineSettings,
+  int,
   list,
   logging,
   postgres,
@@ -16,7 +17,7 @@ import {
 /**
  * Everything the gateway reads from its environment (every one is listed, with its default, in .env.example): the shared server,
  * logging, PostgreSQL, Redis, Sentry and worker-token pieces, plus its own JWT key, the worker's
- * address and the browser origins allowed by CORS.
+ * address, the browser origins allowed by CORS and how long delivered outbox entries are kept.
  *
  * @example
  * const settings = loadSettingsOrExit(gatewaySettings, { service: "gateway" });
@@ -35,6 +36,9 @@ export const gatewaySettings = defineSettings((ctx) => ({
     .describe("Base URL of the worker"),
   CORS_ORIGINS: list({ of: url() }).describe(
     "Origins allowed to call the API from a browser, comma-separated or a JSON list",
+  ),
+  OUTBOX_RETENTION_HOURS: int({ min: 1, max: 87_600, default: 168 }).describe(
+    "Hours a delivered notification request stays in the outbox table before it is deleted",
   ),
 }));
 

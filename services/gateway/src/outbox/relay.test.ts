@@ -2,14 +2,17 @@ import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createServiceClient } from "@ward/shared/http";
 import { createLogger } from "@ward/shared/logging";
+import { connectPostgres } from "@ward/shared/postgres";
 import { LogCapture, waitFor } from "@ward/shared/testing";
 import { createBacking, startGateway, WORKER_TOKEN, type Backing, type Gateway } from "../../test/harness.js";
 import { WorkerStandIn } from "../../test/worker-stand-in.js";
-import { createOutboxRelay } from "./relay.js";
+import { createOutboxRelay, type OutboxRelayOptions } from "./relay.js";
+import { claimDueEntries, dueEntryIds } from "./store.js";
 
 let backing: Backing;
 let worker: WorkerStandIn;
 const gateways: Gateway[] = [];
+const clientsToClose: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   backing = await createBacking();
@@ -18,6 +21,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(gateways.splice(0).map((gateway) => gateway.close()));
+  await Promise.all(clientsToClose.splice(0).map((client) => client.close()));
   await backing.sql`delete from outbox`; // each test delivers only its own entries
   worker.answer = () => ({ status: 202 });
   await worker.start(); // a test may have stopped it
@@ -276,19 +280,85 @@ describe("the outbox relay", () => {
     // Twenty entries written directly, so that only the two relays below deliver them.
     const keys = await insertDueEntries(20, () => "two-relays");
     worker.answer = () => ({ status: 202, delayMs: 30 });
-    const clients = [
-      createServiceClient(worker.url, { logger }),
-      createServiceClient(worker.url, { logger }),
-    ];
-    const relays = clients.map((client) =>
-      createOutboxRelay({ sql: backing.sql, worker: client, workerToken: WORKER_TOKEN, logger }),
+    // Two gateway replicas: each its own PostgreSQL pool and worker client, on one database.
+    const pools = [backing.sql, connectPostgres(backing.db.url, { applicationName: "ward-gateway-replica" })];
+    const clients = pools.map(() => createServiceClient(worker.url, { logger }));
+    const relays = clients.map((client, index) =>
+      createOutboxRelay({
+        sql: pools[index]!,
+        worker: client,
+        workerToken: WORKER_TOKEN,
+        logger,
+        concurrency: 4,
+      }),
     );
     const attempted = await Promise.all(relays.map((relay) => relay.deliverDue()));
     await Promise.all(clients.map((client) => client.close()));
+    await pools[1]!.end();
 
     expect(attempted.every((count) => count > 0)).toBe(true); // both relays took part
     expect(worker.maxInFlight).toBeGreaterThanOrEqual(2); // ...at the same time
     expect(worker.maxInFlightPerKey).toBe(1);
     expect(keys.map((key) => worker.receivedFor(key).length)).toEqual(keys.map(() => 1));
   });
+
+  it("leaves an entry another relay has leased alone, and sends it once that lease runs out", async () => {
+    const [key] = await insertDueEntries(1, () => "lease-ran-out");
+    // A relay that claimed the entry and died before recording anything.
+    await claimDueEntries(backing.sql, { limit: 1, leaseMs: 1_500 });
+    const relay = standaloneRelay();
+    expect(await relay.deliverDue()).toBe(0);
+    expect(worker.receivedFor(key!)).toHaveLength(0);
+    await waitFor(async () => (await relay.deliverDue()) === 1, {
+      what: "the lease to run out",
+      timeoutMs: 10_000,
+    });
+    expect(worker.receivedFor(key!).map((request) => request.correlationId)).toEqual(["lease-ran-out"]);
+    expect(await outboxRow(key!)).toMatchObject({ attempts: 1, delivered_at: expect.any(Date) as Date });
+  });
+
+  it("claims through the index of undelivered entries, whatever the number of delivered ones", async () => {
+    await backing.sql`
+      insert into outbox (idempotency_key, event, payload, correlation_id, delivered_at, attempts)
+      select 'planned-' || n, 'task.created', '{}', 'planned', now(), 1 from generate_series(1, 20000) as n`;
+    await insertDueEntries(5, () => "planned");
+    await backing.sql`analyze outbox`;
+    const [row] = await backing.sql<
+      { "QUERY PLAN": unknown }[]
+    >`explain (format json) ${dueEntryIds(backing.sql, 32)}`;
+    expect(JSON.stringify(row!["QUERY PLAN"])).toContain('"Index Name":"outbox_pending"');
+  });
+
+  it("deletes delivered entries older than the retention, in batches, and keeps every other", async () => {
+    const old = await insertDueEntries(25, () => "old-delivered");
+    const kept = [
+      ...(await insertDueEntries(3, () => "recent-delivered")),
+      ...(await insertDueEntries(2, () => "old-rejected")),
+    ];
+    await backing.sql`
+      update outbox set delivered_at = now() - interval '2 hours', next_attempt_at = now() + interval '1 day'
+      where idempotency_key = any(${old})`;
+    await backing.sql`update outbox set delivered_at = now() where correlation_id = 'recent-delivered'`;
+    await backing.sql`
+      update outbox set failed_at = now() - interval '2 hours', created_at = now() - interval '2 hours'
+      where correlation_id = 'old-rejected'`;
+    const gateway = gatewayWithRelay({ relay: { retentionMs: 3_600_000, retentionBatchSize: 10 } });
+    const line = await waitFor(() => gateway.logs.find((l) => l.event === "outbox_retention_deleted"));
+    expect(line).toMatchObject({ level: "info", deleted: 25 });
+    const left = await backing.sql<{ idempotency_key: string }[]>`select idempotency_key from outbox`;
+    expect(left.map((row) => row.idempotency_key).sort()).toEqual([...kept].sort());
+  });
 });
+
+function standaloneRelay(options: Partial<OutboxRelayOptions> = {}) {
+  const logger = quietLogger();
+  const client = createServiceClient(worker.url, { logger });
+  clientsToClose.push(client);
+  return createOutboxRelay({
+    sql: backing.sql,
+    worker: client,
+    workerToken: WORKER_TOKEN,
+    logger,
+    ...options,
+  });
+}

@@ -1,9 +1,17 @@
 import { withCorrelation } from "@ward/shared/correlation";
 import { reportError } from "@ward/shared/errors";
-import type { Logger } from "@ward/shared/logging";
+import { createFailureLog, type Logger } from "@ward/shared/logging";
 import type { Sql } from "@ward/shared/postgres";
+import { retryDelay } from "@ward/shared/retry";
 import type { Dispatcher } from "undici";
-import { claimDueEntry, markDelivered, markRejected, scheduleRetry, type OutboxEntry } from "./store.js";
+import {
+  claimDueEntries,
+  deleteDelivered,
+  recordOutcomes,
+  type OutboxEntry,
+  type RecordedOutcome,
+} from "./store.js";
+import { workerCall, type WorkerAnswer } from "./worker-call.js";
 
 export interface OutboxRelayOptions {
   sql: Sql;
@@ -19,11 +27,21 @@ export interface OutboxRelayOptions {
   /** Longest wait between attempts. Default 30000 ms. */
   retryMaxMs?: number;
   /**
-   * Most deliveries in flight at once, each holding one PostgreSQL connection for its HTTP call.
-   * Default 4: with the pool of 10, requests keep 6 connections even while a slow worker holds
-   * every delivery for its whole timeout (4 in flight: ~250 notifications/s, 3× one at a time).
+   * Most entries claimed at once, all sent at once on the worker's pool. Default 32, the pool's
+   * connections. No PostgreSQL connection is held while they are in flight (figures: bench/README.md).
    */
   concurrency?: number;
+  /**
+   * How long a claimed entry stays this relay's: when it runs out (the gateway died mid-send) the
+   * entry is due again. Default 60000 ms, longer than a call to the worker may take.
+   */
+  leaseMs?: number;
+  /** Delivered entries older than this are deleted. Default: kept. */
+  retentionMs?: number;
+  /** How often the retention looks for delivered entries to delete. Default 60000 ms. */
+  retentionIntervalMs?: number;
+  /** Most entries one retention statement deletes; it goes on, one batch per pass, while there are more. Default 1000. */
+  retentionBatchSize?: number;
 }
 
 export interface OutboxRelay {
@@ -31,135 +49,122 @@ export interface OutboxRelay {
   start(): this;
   /** Asks for a delivery pass soon (after a commit that wrote an entry); never waits for it. */
   kick(): void;
-  /** Delivers every due entry no other relay holds, several at once; resolves to how many it attempted. */
+  /** Delivers every due entry no other relay holds, a batch at a time; resolves to how many it attempted. */
   deliverDue(): Promise<number>;
   /** Stops after every delivery in flight has finished and been recorded. */
   stop(): Promise<void>;
 }
 
-type Outcome =
-  | { kind: "delivered"; statusCode: number; notificationId?: string }
-  | { kind: "retry"; statusCode?: number; error: string; err: Error }
-  | { kind: "rejected"; statusCode: number; error: string };
-
 /**
- * Delivers the outbox to the worker: each entry is locked (`FOR UPDATE SKIP LOCKED`) for the
- * duration of its HTTP call, so several gateway replicas never send the same entry at once,
- * and sent under the correlation ID of the request that wrote it, with the Idempotency-Key
- * `<task_id>:<event>` that lets the worker drop repeats. Up to `concurrency` entries are in
- * flight at once, each in its own transaction. A failure is retried with capped exponential
- * backoff; a 4xx other than 408 or 429 is final (`outbox_delivery_rejected`).
+ * Delivers the outbox to the worker, a batch at a time: one short statement leases up to
+ * `concurrency` due entries (SKIP LOCKED, so several gateway replicas never hold the same entry),
+ * they are sent at once outside any transaction, each under the correlation ID of the request that
+ * wrote it and with the Idempotency-Key `<task_id>:<event>` that lets the worker drop repeats, and
+ * one statement records every outcome. A failure is retried with ward's backoff
+ * (`@ward/shared/retry`); a 4xx other than 408 or 429 is final (`outbox_delivery_rejected`). An
+ * entry whose lease runs out unrecorded (the gateway died mid-send) is sent again, and the worker
+ * drops the repeat. With `retentionMs`, delivered entries older than that are deleted in small
+ * batches.
  *
  * @example
  * const relay = createOutboxRelay({ sql, worker, workerToken: settings.WORKER_TOKEN, logger }).start();
  * lifecycle.onDrain("outbox_relay", () => relay.stop());
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const { sql, worker, logger } = options;
+  const { sql, logger, retentionMs } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-  const retryBaseMs = options.retryBaseMs ?? 1_000;
-  const retryMaxMs = options.retryMaxMs ?? 30_000;
-  const concurrency = options.concurrency ?? 4;
+  const backoff = { baseMs: options.retryBaseMs ?? 1_000, maxMs: options.retryMaxMs ?? 30_000 };
+  const concurrency = options.concurrency ?? 32;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const retentionIntervalMs = options.retentionIntervalMs ?? 60_000;
+  const retentionBatchSize = options.retentionBatchSize ?? 1_000;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new Error(`The outbox relay's concurrency must be a whole number above 0, not ${concurrency}`);
   }
-  const authorization = `Bearer ${options.workerToken}`;
+  const send = workerCall(options);
+  // Once per outage (PostgreSQL away, say), not on every poll.
+  const passes = createFailureLog(logger, {
+    failed: "outbox_relay_failed",
+    recovered: "outbox_relay_recovered",
+    level: "error",
+  });
 
   let running: Promise<void> | undefined;
   let stopping = false;
   let kicked = false;
   let wake: (() => void) | undefined;
-  let failing = false;
 
-  /** One entry: claim, send, record, all in one transaction. False when none is due. */
-  function deliverNext(): Promise<boolean> {
-    return sql.begin(async (tx) => {
-      const entry = await claimDueEntry(tx);
-      if (!entry) return false;
-      const task_id = entry.payload.task.id;
-      await withCorrelation(
-        entry.correlation_id,
-        async () => {
-          const attempt = entry.attempts + 1;
-          const outcome = await send(entry);
-          if (outcome.kind === "delivered") {
-            await markDelivered(tx, entry.id);
-            logger.info(
-              { attempt, status_code: outcome.statusCode, notification_id: outcome.notificationId },
-              "outbox_delivered",
-            );
-          } else if (outcome.kind === "retry") {
-            const delayMs = backoff(attempt);
-            await scheduleRetry(tx, entry.id, { error: outcome.error, delayMs });
-            logger.warn(
-              { err: outcome.err, attempt, status_code: outcome.statusCode, retry_in_ms: delayMs },
-              "outbox_delivery_failed",
-            );
-          } else {
-            await markRejected(tx, entry.id, { error: outcome.error });
-            logger.error(
-              { attempt, status_code: outcome.statusCode, last_error: outcome.error },
-              "outbox_delivery_rejected",
-            );
-            reportError(
-              new Error(`The worker rejected notification ${entry.idempotency_key}: ${outcome.error}`),
-            );
-          }
-        },
-        { task_id, outbox_id: entry.id, notification_event: entry.event },
-      );
-      return true;
-    });
+  /** One batch: claim, send all, record all, then log each under its own correlation ID. */
+  async function deliverBatch(): Promise<number> {
+    const entries = await claimDueEntries(sql, { limit: concurrency, leaseMs });
+    const attempts = await Promise.all(
+      entries.map((entry) => inContextOf(entry, async () => ({ entry, answer: await send(entry) }))),
+    );
+    const outcomes = attempts.map(({ entry, answer }) => outcomeOf(entry, answer));
+    await recordOutcomes(sql, outcomes);
+    attempts.forEach(({ entry, answer }, index) =>
+      inContextOf(entry, () => logOutcome(entry, answer, outcomes[index]!)),
+    );
+    return entries.length;
   }
 
-  async function send(entry: OutboxEntry): Promise<Outcome> {
-    try {
-      const { statusCode, body } = await worker.request({
-        method: "POST",
-        path: "/v1/notifications",
-        headers: {
-          authorization,
-          "content-type": "application/json",
-          "idempotency-key": entry.idempotency_key,
-        },
-        body: JSON.stringify(entry.payload),
-      });
-      const text = await body.text();
-      if (statusCode >= 200 && statusCode < 300) {
-        return { kind: "delivered", statusCode, notificationId: notificationIdOf(text) };
-      }
-      const error = `HTTP ${statusCode}${errorCodeOf(text)}`;
-      if (statusCode >= 500 || statusCode === 408 || statusCode === 429) {
-        return { kind: "retry", statusCode, error, err: new Error(`The worker answered ${error}`) };
-      }
-      return { kind: "rejected", statusCode, error };
-    } catch (caught) {
-      const err = caught instanceof Error ? caught : new Error(String(caught));
-      return { kind: "retry", error: `${err.name}: ${err.message}`.slice(0, 500), err };
+  function outcomeOf(entry: OutboxEntry, answer: WorkerAnswer): RecordedOutcome {
+    if (answer.kind === "retry") {
+      const delayMs = retryDelay(entry.attempts + 1, backoff);
+      return { id: entry.id, kind: "retry", error: answer.error, delayMs };
+    }
+    return answer.kind === "delivered"
+      ? { id: entry.id, kind: "delivered" }
+      : { id: entry.id, kind: "rejected", error: answer.error };
+  }
+
+  function logOutcome(entry: OutboxEntry, answer: WorkerAnswer, outcome: RecordedOutcome): void {
+    const attempt = entry.attempts + 1;
+    if (answer.kind === "delivered") {
+      logger.info(
+        { attempt, status_code: answer.statusCode, notification_id: answer.notificationId },
+        "outbox_delivered",
+      );
+    } else if (answer.kind === "retry") {
+      const retry_in_ms = outcome.kind === "retry" ? outcome.delayMs : undefined;
+      logger.warn(
+        { err: answer.err, attempt, status_code: answer.statusCode, retry_in_ms },
+        "outbox_delivery_failed",
+      );
+    } else {
+      logger.error(
+        { attempt, status_code: answer.statusCode, last_error: answer.error },
+        "outbox_delivery_rejected",
+      );
+      reportError(new Error(`The worker rejected notification ${entry.idempotency_key}: ${answer.error}`));
     }
   }
 
-  function backoff(attempt: number): number {
-    const exponential = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(attempt - 1, 30));
-    // ±20 %, so replicas that failed together do not all retry in the same instant.
-    return Math.round(Math.min(retryMaxMs, exponential * (0.8 + Math.random() * 0.4)));
-  }
-
-  /**
-   * `concurrency` lanes, each taking the next due entry until none is left; SKIP LOCKED keeps
-   * them (and other replicas) on different entries.
-   */
+  /** Batches until one comes back short: nothing more is due (or other relays hold it). */
   async function deliverDue(): Promise<number> {
     let attempted = 0;
-    async function lane(): Promise<void> {
-      while (!stopping && (await deliverNext())) attempted++;
+    while (!stopping) {
+      const count = await deliverBatch();
+      attempted += count;
+      if (count < concurrency) break;
     }
-    // allSettled, not all: when one lane fails (PostgreSQL away), wait for the others still in
-    // flight, so neither stop() nor the next pass starts while a delivery is unrecorded.
-    const lanes = await Promise.allSettled(Array.from({ length: concurrency }, lane));
-    const failed = lanes.find((result) => result.status === "rejected");
-    if (failed) throw failed.reason;
     return attempted;
+  }
+
+  let nextRetentionAt = 0;
+  let retentionDeleted = 0;
+
+  /** One retention batch when one is due; the next pass deletes the next batch, if any. */
+  async function applyRetention(): Promise<void> {
+    if (retentionMs === undefined || Date.now() < nextRetentionAt) return;
+    const deleted = await deleteDelivered(sql, { olderThanMs: retentionMs, limit: retentionBatchSize });
+    retentionDeleted += deleted;
+    if (deleted === retentionBatchSize) return;
+    if (retentionDeleted > 0) {
+      logger.info({ deleted: retentionDeleted, retention_ms: retentionMs }, "outbox_retention_deleted");
+    }
+    retentionDeleted = 0;
+    nextRetentionAt = Date.now() + retentionIntervalMs;
   }
 
   async function loop(): Promise<void> {
@@ -167,14 +172,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       kicked = false;
       try {
         await deliverDue();
-        if (failing) logger.info("outbox_relay_recovered");
-        failing = false;
+        await applyRetention();
+        passes.succeeded();
       } catch (err) {
-        // Once per outage (PostgreSQL away, say), not on every poll.
-        if (!failing) logger.error({ err }, "outbox_relay_failed");
-        failing = true;
+        passes.failed(err);
       }
-      if (!stopping && !kicked) await pause();
+      const moreToDelete = retentionDeleted > 0;
+      if (!stopping && !kicked && !moreToDelete) await pause();
     }
   }
 
@@ -214,22 +218,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   };
 }
 
-/** The notification id from the worker's 202 `{ id, status }`, if it is there. */
-function notificationIdOf(text: string): string | undefined {
-  try {
-    const id = (JSON.parse(text) as { id?: unknown }).id;
-    return typeof id === "string" ? id : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** " <code>" from an error body `{ error: "<code>" }`: short and safe to store and log. */
-function errorCodeOf(text: string): string {
-  try {
-    const code = (JSON.parse(text) as { error?: unknown }).error;
-    return typeof code === "string" && /^[a-z0-9_]{1,64}$/.test(code) ? ` ${code}` : "";
-  } catch {
-    return "";
-  }
+/** Runs `fn` under the correlation ID of the request that wrote `entry`, with its identifiers. */
+function inContextOf<T>(entry: OutboxEntry, fn: () => T): T {
+  const fields = { task_id: entry.payload.task.id, outbox_id: entry.id, notification_event: entry.event };
+  return withCorrelation(entry.correlation_id, fn, fields);
 }

@@ -49,58 +49,109 @@ export async function enqueueNotification(
   return row;
 }
 
-/**
- * Locks the oldest due, undelivered entry for the rest of the transaction, skipping entries
- * another relay holds: two relays never hold the same entry.
- *
- * @example
- * await sql.begin(async (tx) => { const entry = await claimDueEntry(tx); ... });
- */
-export async function claimDueEntry(tx: ISql): Promise<OutboxEntry | undefined> {
-  const [row] = await tx<OutboxEntry[]>`
-    select id, idempotency_key, event, payload, correlation_id, attempts
-    from outbox
-    where delivered_at is null and failed_at is null and next_attempt_at <= now()
-    order by id
-    limit 1
-    for update skip locked`;
-  return row;
-}
+/** What became of one attempt, as {@link recordOutcomes} stores it. */
+export type RecordedOutcome =
+  | { id: string; kind: "delivered" }
+  | { id: string; kind: "retry"; error: string; delayMs: number }
+  | { id: string; kind: "rejected"; error: string };
 
 /**
- * Marks an entry delivered.
+ * Leases up to `limit` of the oldest due entries for `leaseMs`, in one short statement: entries
+ * another relay is claiming are skipped (SKIP LOCKED) and entries it holds are not due until their
+ * lease runs out, so two relays never hold the same entry. The lease is the only thing that
+ * outlives the statement; an entry whose relay died mid-send is due again when it expires.
  *
  * @example
- * await markDelivered(tx, entry.id);
+ * const entries = await claimDueEntries(sql, { limit: 32, leaseMs: 60_000 });
  */
-export async function markDelivered(tx: ISql, id: string): Promise<void> {
-  await tx`update outbox set delivered_at = now(), attempts = attempts + 1, last_error = null where id = ${id}`;
-}
-
-/**
- * Records a failed attempt and when to try again.
- *
- * @example
- * await scheduleRetry(tx, entry.id, { error: "HTTP 503", delayMs: 2000 });
- */
-export async function scheduleRetry(
-  tx: ISql,
-  id: string,
-  { error, delayMs }: { error: string; delayMs: number },
-): Promise<void> {
-  await tx`
+export async function claimDueEntries(
+  sql: ISql,
+  { limit, leaseMs }: { limit: number; leaseMs: number },
+): Promise<OutboxEntry[]> {
+  return await sql<OutboxEntry[]>`
     update outbox
-    set attempts = attempts + 1, last_error = ${error},
-        next_attempt_at = now() + ${delayMs} * interval '1 millisecond'
-    where id = ${id}`;
+    set leased_until = now() + ${leaseMs} * interval '1 millisecond'
+    where id in (${dueEntryIds(sql, limit)})
+    returning id, idempotency_key, event, payload, correlation_id, attempts`;
 }
 
 /**
- * Records that the worker refused the entry for good: it is never tried again.
+ * The query that picks the entries a claim leases, oldest first, skipping rows another claim is
+ * locking: a fragment of {@link claimDueEntries}, exported so that its plan can be read. Its filter
+ * and order are those of the outbox_pending index (migration 003), so it reads the undelivered
+ * entries only, however many delivered ones the table holds.
  *
  * @example
- * await markRejected(tx, entry.id, { error: "HTTP 400 validation_failed" });
+ * const plan = await sql`explain (format json) ${dueEntryIds(sql, 32)}`;
  */
-export async function markRejected(tx: ISql, id: string, { error }: { error: string }): Promise<void> {
-  await tx`update outbox set attempts = attempts + 1, last_error = ${error}, failed_at = now() where id = ${id}`;
+export function dueEntryIds(sql: ISql, limit: number) {
+  return sql`
+    select id from outbox
+    where delivered_at is null and failed_at is null
+      and next_attempt_at <= now() and (leased_until is null or leased_until <= now())
+    order by id
+    limit ${limit}
+    for update skip locked`;
+}
+
+/**
+ * Records the outcomes of one batch in one statement and ends their leases: delivered, due again
+ * after `delayMs`, or rejected for good (never tried again). An entry another relay settled in the
+ * meantime (after this relay's lease ran out) keeps what that relay recorded.
+ *
+ * @example
+ * await recordOutcomes(sql, [{ id, kind: "delivered" }, { id: other, kind: "retry", error: "HTTP 503", delayMs: 2000 }]);
+ */
+export async function recordOutcomes(sql: ISql, outcomes: readonly RecordedOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const ids = outcomes.map((outcome) => outcome.id);
+  const kinds = outcomes.map((outcome) => outcome.kind);
+  const errors = outcomes.map((outcome) => (outcome.kind === "delivered" ? null : outcome.error));
+  const delays = outcomes.map((outcome) => (outcome.kind === "retry" ? outcome.delayMs : 0));
+  await sql`
+    update outbox
+    set attempts = outbox.attempts + 1,
+        leased_until = null,
+        last_error = outcome.error,
+        delivered_at = case when outcome.kind = 'delivered' then now() end,
+        failed_at = case when outcome.kind = 'rejected' then now() end,
+        next_attempt_at = case when outcome.kind = 'retry'
+          then now() + outcome.delay_ms * interval '1 millisecond' else outbox.next_attempt_at end
+    from unnest(${ids}::bigint[], ${kinds}::text[], ${errors}::text[], ${delays}::integer[])
+      as outcome (id, kind, error, delay_ms)
+    where outbox.id = outcome.id and outbox.delivered_at is null and outbox.failed_at is null`;
+}
+
+/**
+ * Ends the leases of entries claimed but never sent (the relay is stopping), so another relay may
+ * send them at once instead of when the lease runs out.
+ *
+ * @example
+ * await releaseEntries(sql, unsent.map((entry) => entry.id));
+ */
+export async function releaseEntries(sql: ISql, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`update outbox set leased_until = null where id = any(${ids}::bigint[])`;
+}
+
+/**
+ * Deletes up to `limit` entries delivered more than `olderThanMs` ago; resolves to how many. Small
+ * batches keep each statement's locks and WAL short; call it again while it returns `limit`.
+ *
+ * @example
+ * while ((await deleteDelivered(sql, { olderThanMs: 7 * 86_400_000, limit: 1000 })) === 1000);
+ */
+export async function deleteDelivered(
+  sql: ISql,
+  { olderThanMs, limit }: { olderThanMs: number; limit: number },
+): Promise<number> {
+  const deleted = await sql`
+    delete from outbox
+    where id in (
+      select id from outbox
+      where delivered_at < now() - ${olderThanMs} * interval '1 millisecond'
+      order by delivered_at
+      limit ${limit}
+      for update skip locked)`;
+  return deleted.count;
 }
