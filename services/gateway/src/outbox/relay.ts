@@ -93,19 +93,31 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let stopping = false;
   let kicked = false;
   let wake: (() => void) | undefined;
+  // Outcomes PostgreSQL was not there to record (it went away mid-batch): recorded first on the
+  // next pass, so the entries are settled as soon as it is back, not when their leases run out.
+  const unrecorded: RecordedOutcome[] = [];
 
-  /** One batch: claim, send all, record all, then log each under its own correlation ID. */
+  /** One batch: claim, send all, log each under its own correlation ID, record all at once. */
   async function deliverBatch(): Promise<number> {
     const entries = await claimDueEntries(sql, { limit: concurrency, leaseMs });
     const attempts = await Promise.all(
       entries.map((entry) => inContextOf(entry, async () => ({ entry, answer: await send(entry) }))),
     );
     const outcomes = attempts.map(({ entry, answer }) => outcomeOf(entry, answer));
-    await recordOutcomes(sql, outcomes);
     attempts.forEach(({ entry, answer }, index) =>
       inContextOf(entry, () => logOutcome(entry, answer, outcomes[index]!)),
     );
+    await record(outcomes);
     return entries.length;
+  }
+
+  async function record(outcomes: RecordedOutcome[]): Promise<void> {
+    try {
+      await recordOutcomes(sql, outcomes);
+    } catch (err) {
+      unrecorded.push(...outcomes);
+      throw err;
+    }
   }
 
   function outcomeOf(entry: OutboxEntry, answer: WorkerAnswer): RecordedOutcome {
@@ -142,6 +154,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   /** Batches until one comes back short: nothing more is due (or other relays hold it). */
   async function deliverDue(): Promise<number> {
+    if (unrecorded.length > 0) await record(unrecorded.splice(0));
     let attempted = 0;
     while (!stopping) {
       const count = await deliverBatch();
