@@ -8,6 +8,7 @@ import { createTestDatabase, freePort, TEST_REDIS_URL, testKeySpace } from "@war
 import { median, type VariantFigures } from "../lib/compare.js";
 import { loadTest, type LoadFigures } from "../lib/load.js";
 import { ROOT, rssMb, stopProcess, waitForOk } from "../lib/processes.js";
+import { measureOutbox, type OutboxFigures } from "./outbox.js";
 import type { BenchSettings } from "./settings.js";
 
 const SERVICES = ["gateway", "worker"] as const;
@@ -17,7 +18,6 @@ type Service = (typeof SERVICES)[number];
 const JWT_SECRET = randomBytes(24).toString("hex");
 const WORKER_TOKEN = randomBytes(24).toString("hex");
 const DRAIN_TIMEOUT_MS = 60_000;
-const PIPELINE_WINDOW_MS = 15_000;
 
 export interface ServiceFigures {
   /** Spawn to `/readyz` 200, in ms, each run and the median. */
@@ -34,17 +34,8 @@ export interface ServiceFigures {
     /** Whether every accepted job was delivered within the time limit. */
     drained: boolean;
   };
-  /**
-   * The tasks' notifications on their way (gateway outbox relay → worker → delivered), watched
-   * for a bounded time after the last burst: deliveries per second, and how many were left.
-   */
-  pipeline: {
-    tasks: number;
-    perSecond: number;
-    outstanding: number;
-    settledSeconds: number | undefined;
-    windowSeconds: number;
-  };
+  /** The outbox relay against the gateway at saturation, on a fresh table and an aged one. */
+  outbox: OutboxFigures;
   /** Resident set size after the load, in MB. */
   rssMb: Record<Service, number>;
 }
@@ -133,23 +124,8 @@ export async function measureServices(settings: BenchSettings): Promise<ServiceF
         body: JSON.stringify({ title: "Benchmark task" }),
       });
     await createTask(settings.warmUp);
-    const taskRuns: LoadFigures[] = [];
-    for (let run = 0; run < settings.rounds; run++) {
-      taskRuns.push(await createTask(settings.duration));
-      progress(`  round ${run + 1}/${settings.rounds}: ${Math.round(taskRuns.at(-1)!.rps)} req/s`);
-    }
-
-    progress("  watching the outbox relay deliver");
-    const tasks = Number((await sql<{ n: number }[]>`select count(*)::int as n from tasks`)[0]!.n);
-    const expected = tasks + afterDrain.accepted;
-    const watchStart = performance.now();
-    const deliveredBefore = (await notificationCounts(sql)).delivered;
-    const settled = await waitUntil(
-      async () => (await notificationCounts(sql)).delivered >= expected,
-      PIPELINE_WINDOW_MS,
-    );
-    const watchedSeconds = (performance.now() - watchStart) / 1000;
-    const deliveredAfter = (await notificationCounts(sql)).delivered;
+    const outbox = await measureOutbox(sql, settings.rounds, () => createTask(settings.duration), progress);
+    const taskRuns: LoadFigures[] = outbox.fresh.rounds.map((round) => round.load);
 
     return {
       coldStart: {
@@ -172,13 +148,7 @@ export async function measureServices(settings: BenchSettings): Promise<ServiceF
         drainPerSecond: (afterDrain.delivered - atBurstEnd.delivered) / drainSeconds,
         drained,
       },
-      pipeline: {
-        tasks,
-        perSecond: (deliveredAfter - deliveredBefore) / watchedSeconds,
-        outstanding: expected - deliveredAfter,
-        settledSeconds: settled ? watchedSeconds : undefined,
-        windowSeconds: PIPELINE_WINDOW_MS / 1000,
-      },
+      outbox,
       rssMb: { gateway: rssMb(gateway.child.pid!), worker: rssMb(worker.child.pid!) },
     };
   } finally {

@@ -27,10 +27,15 @@ export interface OutboxRelayOptions {
   /** Longest wait between attempts. Default 30000 ms. */
   retryMaxMs?: number;
   /**
-   * Most entries claimed at once, all sent at once on the worker's pool. Default 32, the pool's
-   * connections. No PostgreSQL connection is held while they are in flight (figures: bench/README.md).
+   * Most calls to the worker in flight at once. Default 32, the pool's connections. No PostgreSQL
+   * connection is held while they are in flight (figures: bench/README.md).
    */
   concurrency?: number;
+  /**
+   * Batches in flight at once, each of `concurrency / lanes` entries claimed, sent and recorded
+   * together: a batch waits for its slowest call, the others go on meanwhile. Default 4.
+   */
+  lanes?: number;
   /**
    * How long a claimed entry stays this relay's: when it runs out (the gateway died mid-send) the
    * entry is due again. Default 60000 ms, longer than a call to the worker may take.
@@ -81,6 +86,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new Error(`The outbox relay's concurrency must be a whole number above 0, not ${concurrency}`);
   }
+  const laneCount = Math.min(options.lanes ?? 4, concurrency);
+  const batchSize = Math.ceil(concurrency / laneCount);
   const send = workerCall(options);
   // Once per outage (PostgreSQL away, say), not on every poll.
   const passes = createFailureLog(logger, {
@@ -99,7 +106,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   /** One batch: claim, send all, log each under its own correlation ID, record all at once. */
   async function deliverBatch(): Promise<number> {
-    const entries = await claimDueEntries(sql, { limit: concurrency, leaseMs });
+    const entries = await claimDueEntries(sql, { limit: batchSize, leaseMs });
     const attempts = await Promise.all(
       entries.map((entry) => inContextOf(entry, async () => ({ entry, answer: await send(entry) }))),
     );
@@ -152,15 +159,25 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  /** Batches until one comes back short: nothing more is due (or other relays hold it). */
+  /**
+   * `lanes` loops of batches, each until a batch comes back short (nothing more is due, or other
+   * relays hold it): while one lane waits for the slowest call of its batch, the others send.
+   */
   async function deliverDue(): Promise<number> {
     if (unrecorded.length > 0) await record(unrecorded.splice(0));
     let attempted = 0;
-    while (!stopping) {
-      const count = await deliverBatch();
-      attempted += count;
-      if (count < concurrency) break;
+    async function lane(): Promise<void> {
+      while (!stopping) {
+        const count = await deliverBatch();
+        attempted += count;
+        if (count < batchSize) break;
+      }
     }
+    // allSettled, not all: when one lane fails (PostgreSQL away), wait for the others still in
+    // flight, so neither stop() nor the next pass starts while a batch is unrecorded.
+    const lanes = await Promise.allSettled(Array.from({ length: laneCount }, lane));
+    const failed = lanes.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
     return attempted;
   }
 
