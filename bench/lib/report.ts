@@ -194,6 +194,10 @@ export function formatReport(results: BenchResults): string {
       `| POST /v1/notifications (worker accepts, queues) | ${int(worker.accept.rps)} req/s, p50 ${ms(worker.accept.p50)} ms, p99 ${ms(worker.accept.p99)} ms, ${int(worker.accept.errors)} errors |`,
       `| worker drain, stream → stored delivery | ${int(worker.drainPerSecond)} jobs/s (backlog ${int(worker.backlog)} after the burst${worker.drained ? "" : ", NOT drained"}) |`,
       `| cold start to /readyz 200 | gateway ${spread(coldStart.gateway.runs, int, coldStart.gateway.median)} ms, worker ${spread(coldStart.worker.runs, int, coldStart.worker.median)} ms (median of ${coldStart.gateway.runs.length}) |`,
+      ...(["gateway", "worker"] as const).map((service) => {
+        const { imports, settings, setUp, firstReadiness } = coldStart[service].phases;
+        return `| ${service} start-up, where it goes (medians) | imports ${int(imports)} ms, settings ${int(settings)} ms, set-up to listening ${int(setUp)} ms, connections to first /readyz 200 ${int(firstReadiness)} ms |`;
+      }),
       `| RSS after load | gateway ${int(rssMb.gateway)} MB, worker ${int(rssMb.worker)} MB |`,
       "",
       `Outbox: POST /api/v1/tasks at saturation, each round's notifications followed to the worker (medians of ${outbox.fresh.rounds.length} rounds, min–max)`,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sign } from "hono/jwt";
 import postgres from "postgres";
@@ -21,7 +21,7 @@ const DRAIN_TIMEOUT_MS = 60_000;
 
 export interface ServiceFigures {
   /** Spawn to `/readyz` 200, in ms, each run and the median. */
-  coldStart: Record<Service, { runs: number[]; median: number }>;
+  coldStart: Record<Service, { runs: number[]; median: number; phases: StartupPhases }>;
   /** `POST /api/v1/tasks` on the gateway (PostgreSQL, outbox, worker behind it). */
   createTask: VariantFigures;
   /** `POST /v1/notifications` straight to the worker, then its queue drained. */
@@ -38,6 +38,18 @@ export interface ServiceFigures {
   outbox: OutboxFigures;
   /** Resident set size after the load, in MB. */
   rssMb: Record<Service, number>;
+}
+
+/**
+ * Where start-up goes, medians in ms: from process start to the end of main.ts's imports (Node
+ * itself, instrument.ts, every module), reading the settings, creating everything up to the
+ * listening server, and from there to the first `/readyz` 200 (PostgreSQL and Redis connected).
+ */
+export interface StartupPhases {
+  imports: number;
+  settings: number;
+  setUp: number;
+  firstReadiness: number;
 }
 
 interface RunningService {
@@ -82,11 +94,14 @@ export async function measureServices(settings: BenchSettings): Promise<ServiceF
 
     progress("  cold start");
     const coldRuns: Record<Service, number[]> = { gateway: [], worker: [] };
+    const phaseRuns: Record<Service, StartupPhases[]> = { gateway: [], worker: [] };
     for (let run = 0; run < Math.max(settings.rounds, 5); run++) {
       for (const service of run % 2 ? [...SERVICES].reverse() : SERVICES) {
-        const started = await start(service, { WORKER_URL: "http://127.0.0.1:9" });
+        const log = join(settings.scratch, `${service}-start.log`);
+        const started = await start(service, { WORKER_URL: "http://127.0.0.1:9" }, log);
         coldRuns[service].push(started.readyMs);
         await stopProcess(started.child);
+        phaseRuns[service].push(startupPhases(readFileSync(log, "utf8"), started.readyMs));
       }
     }
 
@@ -129,8 +144,16 @@ export async function measureServices(settings: BenchSettings): Promise<ServiceF
 
     return {
       coldStart: {
-        gateway: { runs: coldRuns.gateway, median: median(coldRuns.gateway) },
-        worker: { runs: coldRuns.worker, median: median(coldRuns.worker) },
+        gateway: {
+          runs: coldRuns.gateway,
+          median: median(coldRuns.gateway),
+          phases: medianPhases(phaseRuns.gateway),
+        },
+        worker: {
+          runs: coldRuns.worker,
+          median: median(coldRuns.worker),
+          phases: medianPhases(phaseRuns.worker),
+        },
       },
       createTask: {
         runs: taskRuns,
@@ -193,6 +216,32 @@ async function startService(
   const readyMs = await Promise.race([waitForOk(`${url}/readyz`, started), exited]);
   child.removeAllListeners("exit");
   return { child, url, readyMs };
+}
+
+/** The phases of one start from the `startup_ms` marks of its `server_listening` line. */
+function startupPhases(log: string, readyMs: number): StartupPhases {
+  const line = log
+    .split("\n")
+    .map((text) => (text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : {}))
+    .find((entry) => entry.event === "server_listening");
+  const marks = line?.startup_ms as { imports: number; settings: number; listening: number } | undefined;
+  if (!marks) throw new Error("no server_listening line with startup_ms in the service's log");
+  return {
+    imports: marks.imports,
+    settings: marks.settings - marks.imports,
+    setUp: marks.listening - marks.settings,
+    firstReadiness: readyMs - marks.listening,
+  };
+}
+
+function medianPhases(runs: StartupPhases[]): StartupPhases {
+  const of = (key: keyof StartupPhases) => median(runs.map((run) => run[key]));
+  return {
+    imports: of("imports"),
+    settings: of("settings"),
+    setUp: of("setUp"),
+    firstReadiness: of("firstReadiness"),
+  };
 }
 
 /** A fresh notification as the gateway's relay would send it. */

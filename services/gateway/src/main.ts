@@ -9,13 +9,18 @@ import { createLogger } from "@ward/shared/logging";
 import { connectPostgres } from "@ward/shared/postgres";
 import { checkRedis, closeRedis, connectRedis } from "@ward/shared/redis";
 import { loadSettingsOrExit, secretValues, summarizeSettings } from "@ward/shared/settings";
+import { sinceProcessStart } from "@ward/shared/startup";
 import { createApp } from "./app.js";
 import { createOutboxRelay } from "./outbox/relay.js";
 import { gatewaySettings } from "./settings.js";
 import { version } from "./version.js";
 
+// Start-up marks, logged with server_listening (where start-up goes: `pnpm bench`).
+const importedAt = sinceProcessStart();
+
 // 1. Settings: bad ones stop here, exit 78, with one line naming every offending variable.
 const settings = loadSettingsOrExit(gatewaySettings, { service: "gateway" });
+const settingsAt = sinceProcessStart();
 
 // 2. The logger, which never prints a secret setting's value.
 const logger = createLogger({
@@ -77,7 +82,10 @@ const app = createApp({
 });
 // Requests the app never sees (malformed HTTP, no Host) get the same JSON errors, and a log line.
 const server = serveHttp(app, { port: settings.PORT, logger }, ({ port }) =>
-  logger.info({ port }, "server_listening"),
+  logger.info(
+    { port, startup_ms: { imports: importedAt, settings: settingsAt, listening: sinceProcessStart() } },
+    "server_listening",
+  ),
 );
 // A port already in use is an uncaught error: the lifecycle logs it (fatal), shuts down and exits 1.
 lifecycle.trackServer(server);

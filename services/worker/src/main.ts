@@ -7,12 +7,17 @@ import { createLogger } from "@ward/shared/logging";
 import { connectPostgres } from "@ward/shared/postgres";
 import { closeRedis, connectRedis } from "@ward/shared/redis";
 import { loadSettingsOrExit, secretValues, summarizeSettings } from "@ward/shared/settings";
+import { sinceProcessStart } from "@ward/shared/startup";
 import { workerSettings } from "./settings.js";
 import { version } from "./version.js";
 import { createWorker } from "./app.js";
 
+// Start-up marks, logged with server_listening (where start-up goes: `pnpm bench`).
+const importedAt = sinceProcessStart();
+
 // 1. Settings: read once; on a bad one, one message naming each problem, and exit 78.
 const settings = loadSettingsOrExit(workerSettings, { service: "worker" });
+const settingsAt = sinceProcessStart();
 
 // 2. The logger: JSON lines, secrets scrubbed wherever they appear.
 const logger = createLogger({
@@ -77,7 +82,13 @@ const worker = createWorker({
 // while in-flight requests and jobs finish; then Redis and PostgreSQL close; exit 0.
 // Requests the app never sees (malformed HTTP, no Host) get the same JSON errors, and a log line.
 const server = serveHttp(worker.app, { port: settings.PORT, logger }, (info) =>
-  logger.info({ port: info.port }, "server_listening"),
+  logger.info(
+    {
+      port: info.port,
+      startup_ms: { imports: importedAt, settings: settingsAt, listening: sinceProcessStart() },
+    },
+    "server_listening",
+  ),
 );
 lifecycle.trackServer(server);
 

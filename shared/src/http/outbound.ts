@@ -2,9 +2,10 @@ import { AsyncResource } from "node:async_hooks";
 import type { IncomingHttpHeaders } from "node:http";
 import type { Duplex } from "node:stream";
 import { context as otelContext, propagation, type TextMapSetter } from "@opentelemetry/api";
-import { Agent, interceptors, Pool, type Dispatcher } from "undici";
+import type { Dispatcher, interceptors, Pool as UndiciPool } from "undici";
 import { CORRELATION_HEADER, currentCorrelationId } from "../correlation/index.js";
 import type { Logger } from "../logging/index.js";
+import { Agent, Pool, retryInterceptor } from "./undici.js";
 
 type OutboundHeaders = Record<string, string | string[]>;
 type RetryOptions = NonNullable<Parameters<typeof interceptors.retry>[0]>;
@@ -97,7 +98,7 @@ export function createOutboundAgent(options: OutboundDispatcherOptions): Dispatc
   return new Agent(timeouts(options)).compose(interceptorsOf(options));
 }
 
-function timeouts(options: OutboundDispatcherOptions): Pool.Options {
+function timeouts(options: OutboundDispatcherOptions): UndiciPool.Options {
   return {
     connections: options.connections ?? 32,
     headersTimeout: options.headersTimeout ?? 10_000,
@@ -108,7 +109,7 @@ function timeouts(options: OutboundDispatcherOptions): Pool.Options {
 function interceptorsOf(options: OutboundDispatcherOptions, origin?: string) {
   // The last interceptor runs first: it sees one logical call and retries happen beneath it.
   const observe = outboundInterceptor({ logger: options.logger, origin });
-  return options.retry ? [interceptors.retry(options.retry), observe] : [observe];
+  return options.retry ? [retryInterceptor(options.retry), observe] : [observe];
 }
 
 function outboundHeaders(headers: Dispatcher.DispatchOptions["headers"], correlationId: string | undefined) {

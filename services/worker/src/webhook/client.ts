@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./signature.js";
 
 export interface WebhookOptions {
@@ -40,13 +40,15 @@ export type Webhook = ReturnType<typeof createWebhook>;
  * const { ok, statusCode } = await webhook.send(message);
  */
 export function createWebhook({ url, secret, dispatcher, timeoutMs = 10_000 }: WebhookOptions) {
+  const { origin, pathname, search } = new URL(url);
   return {
     async send(message: WebhookMessage): Promise<WebhookAnswer> {
       const body = JSON.stringify(message);
       const { timestamp, signature } = signWebhook({ secret, body });
-      const response = await request(url, {
+      const response = await dispatcher.request({
+        origin,
+        path: `${pathname}${search}`,
         method: "POST",
-        dispatcher,
         signal: AbortSignal.timeout(timeoutMs),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
