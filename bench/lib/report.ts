@@ -162,6 +162,16 @@ export function formatReport(results: BenchResults): string {
       "|---|--:|--:|--:|--:|--:|--:|",
       loadRow("bare Hono + undici Pool", bare, bare),
       loadRow("ward stack + createServiceClient, both sides", ward, bare),
+      loadRow(
+        "ward stack + plain Pool (no interceptor, no outbound_request)",
+        hop.variants["ward-pool"],
+        bare,
+      ),
+      loadRow(
+        "ward stack + createServiceClient, info lines off (LOG_LEVEL=warn)",
+        hop.variants["ward-quiet"],
+        bare,
+      ),
       "",
     );
   }

@@ -4,7 +4,7 @@ import { loadTest, withServerCpu } from "../lib/load.js";
 import { startBenchServer, type BenchServer } from "../lib/processes.js";
 import type { BenchSettings } from "./settings.js";
 
-const VARIANTS = ["bare", "ward"] as const;
+const VARIANTS = ["bare", "ward", "ward-pool", "ward-quiet"] as const;
 export type HopVariant = (typeof VARIANTS)[number];
 
 export interface HopFigures {
@@ -13,7 +13,9 @@ export interface HopFigures {
 
 /**
  * `GET /hop` on a gateway-like front that calls a worker-like back (two processes, both on the
- * server core): ward's stack and service client on both sides vs bare Hono and an undici Pool.
+ * server core): ward's stack and service client on both sides vs bare Hono and an undici Pool,
+ * and ward without its client's interceptor (`ward-pool`) or without its info lines
+ * (`ward-quiet`), to weigh each part.
  *
  * @example
  * const figures = await measureHop(settings);

@@ -16,8 +16,14 @@ const SECRETS = [
 ];
 
 /** A service's logger as `main` builds it: JSON lines on stdout, info level, secrets scrubbed. */
-export function serviceLogger(service: string): Logger {
-  return createLogger({ service, version: "0.0.0-bench", environment: "production", secrets: SECRETS });
+export function serviceLogger(service: string, level: "info" | "warn" = "info"): Logger {
+  return createLogger({
+    service,
+    version: "0.0.0-bench",
+    environment: "production",
+    level,
+    secrets: SECRETS,
+  });
 }
 
 /** Tells the bench which port the server listens on. */

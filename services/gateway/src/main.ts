@@ -58,9 +58,12 @@ const worker = createServiceClient(settings.WORKER_URL, { logger });
 lifecycle.onShutdown("worker_client", () => worker.close());
 readiness.check("postgres", () => sql`select 1`).check("redis", () => checkRedis(redis));
 
-// 5. The outbox relay: notifications reach the worker even when it was down at the time.
+// 5. The outbox relay: notifications reach the worker even when it was down at the time. Its own
+// two connections: its short statements never queue behind requests, nor requests behind them.
+const outboxSql = connectPostgres(settings.DATABASE_URL, { applicationName: "ward-gateway-outbox", max: 2 });
+lifecycle.onShutdown("postgres_outbox", () => outboxSql.end({ timeout: 5 }));
 const relay = createOutboxRelay({
-  sql,
+  sql: outboxSql,
   worker,
   workerToken: settings.WORKER_TOKEN,
   logger,
