@@ -195,7 +195,11 @@ describe("migrate", () => {
       const sql = postgres(db.url, { max: 1, onnotice: () => {} });
       const applied = await sql<{ name: string }[]>`select name from gateway_migrations order by name`;
       await sql.end();
-      expect(applied.map((row) => row.name)).toEqual(["001_tasks.sql", "002_outbox.sql"]);
+      expect(applied.map((row) => row.name)).toEqual([
+        "001_tasks.sql",
+        "002_outbox.sql",
+        "003_outbox_lease.sql",
+      ]);
     } finally {
       await db.drop();
     }
