@@ -8,10 +8,9 @@ import module from "node:module";
  * folder. Call it before importing anything else: this module imports nothing.
  *
  * @example
- * // src/instrument.ts, the preloaded module
+ * // src/instrument.ts, the preloaded module: this first, then the rest by dynamic import()
  * import { enableCompileCache } from "@ward/shared/startup";
  * enableCompileCache();
- * const { initSentryFromEnv } = await import("@ward/shared/errors");
  */
 export function enableCompileCache(): void {
   (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
