@@ -1,4 +1,5 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
+import { createServer, Socket, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,6 +63,27 @@ describe("a pool whose PostgreSQL went away", () => {
     } finally {
       await sql.end({ timeout: 1 });
       await server.destroy();
+    }
+  });
+
+  it("keeps the process running when PostgreSQL shuts a connection down the moment it logs in", async () => {
+    // The client's array-types lookup, its first statement on a new connection, then fails on
+    // the closed socket with nobody waiting for it: that unhandled rejection ended a gateway.
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", record);
+    const proxy = await shutDownFirstLogin(db.url);
+    const sql = connectPostgres(proxy.url, { applicationName: "ward-test" });
+    try {
+      const error = await sql`select 1`.catch((caught: unknown) => caught);
+      expect(isDatabaseUnavailable(error)).toBe(true);
+      // Answered on a new connection: by then the closed one has failed whatever it held.
+      expect(await sql`select 1 as answer`).toEqual([{ answer: 1 }]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", record);
+      await sql.end({ timeout: 1 });
+      await proxy.stop();
     }
   });
 
@@ -140,3 +162,56 @@ describe("migrate", () => {
     }
   });
 });
+
+/**
+ * A TCP proxy to the PostgreSQL of `url` that answers the first login the way a fast shutdown
+ * can: ReadyForQuery and, in the same packet, FATAL 57P01, then closes. Later logins pass.
+ */
+async function shutDownFirstLogin(url: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const target = new URL(url);
+  const readyForQuery = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]); // 'Z', length 5, idle
+  const shutdown = errorResponse({ S: "FATAL", V: "FATAL", C: "57P01", M: "terminating connection" });
+  let shutDown = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = new Socket().connect(Number(target.port || 5432), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => socket.destroy());
+    }
+    client.on("data", (chunk: Buffer) => upstream.write(chunk));
+    client.on("end", () => upstream.end());
+    upstream.on("end", () => client.end());
+    upstream.on("data", (chunk: Buffer) => {
+      if (!shutDown && chunk.includes(readyForQuery)) {
+        shutDown = true;
+        client.end(Buffer.concat([chunk, shutdown]));
+        upstream.end();
+      } else {
+        client.write(chunk);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const proxied = new URL(url);
+  proxied.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: proxied.toString(),
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A protocol ErrorResponse message ('E') with the given fields. */
+function errorResponse(fields: Record<string, string>): Buffer {
+  const body = Buffer.concat([
+    ...Object.entries(fields).map(([code, value]) => Buffer.from(`${code}${value}\0`)),
+    Buffer.from("\0"),
+  ]);
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(body.length + 4);
+  return Buffer.concat([Buffer.from("E"), length, body]);
+}
