@@ -37,7 +37,10 @@ let stopPostgres = async () => {};
 if (!env.DATABASE_URL) {
   const port = Number(env.DEV_POSTGRES_PORT ?? 54329);
   say(`DATABASE_URL is unset: starting the embedded PostgreSQL on 127.0.0.1:${port} (.data/postgres)`);
-  const postgres = await startEmbeddedPostgres(port);
+  const postgres = await startEmbeddedPostgres(port).catch((error: Error) => {
+    console.error(`dev: ${error.message}`);
+    process.exit(1);
+  });
   env.DATABASE_URL = postgres.url;
   stopPostgres = () => postgres.stop();
 }
