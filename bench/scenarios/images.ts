@@ -3,6 +3,7 @@ import { findObject, hookObjects, renderChart } from "../../helm/test/chart.js";
 import {
   buildImages,
   containersUnavailable,
+  imageOf,
   podman,
   runContainerToCompletion,
   startContainer,
@@ -42,10 +43,7 @@ export async function measureImages(settings: BenchSettings): Promise<ImageFigur
   const build = (await buildImages()).split("\n").filter((line) => / built in /.test(line));
   const sizeMb = {} as Record<Service, number>;
   for (const service of SERVICES) {
-    const tag = /ward-\S+:(\S+) built/.exec(
-      build.find((line) => line.includes(`ward-${service}:`)) ?? "",
-    )?.[1];
-    const bytes = await podman(["image", "inspect", "--format", "{{.Size}}", `ward-${service}:${tag}`]);
+    const bytes = await podman(["image", "inspect", "--format", "{{.Size}}", imageOf(service)]);
     sizeMb[service] = Math.round(Number(bytes) / 1e6);
   }
 

@@ -6,7 +6,7 @@
  * the network is the host's: every pod's IP is 127.0.0.1 and each Service's DNS names resolve to it.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IContainer } from "kubernetes-models/v1/Container";
@@ -43,6 +43,14 @@ export async function containersUnavailable(): Promise<string | undefined> {
 export async function podman(args: string[], timeoutMs = 60_000): Promise<string> {
   return (await runScript("scripts/images/podman.sh", args, timeoutMs)).stdout;
 }
+
+/** The chart's appVersion: the tag `scripts/images/build.sh` gives both images, as the chart names them. */
+export const appVersion = /^appVersion: *"?([^"\s]+)"?$/m.exec(
+  readFileSync(join(repoRoot, "helm/ward/Chart.yaml"), "utf8"),
+)![1]!;
+
+/** A service's image as the chart names it by default and `scripts/images/build.sh` tags it. */
+export const imageOf = (service: "gateway" | "worker") => `ward-${service}:${appVersion}`;
 
 /**
  * Builds both images as the chart names them by default (scripts/images/build.sh) and resolves with what

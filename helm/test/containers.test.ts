@@ -6,8 +6,6 @@
  * root is missing, these tests say so and skip; with CI=true that is a failure.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
   createTestDatabase,
@@ -22,9 +20,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findObject, hookObjects, renderChart, scenarioValues, type KubeObject } from "./chart.js";
 import {
+  appVersion,
   buildImages,
   containerLogs,
   containersUnavailable,
+  imageOf,
   podman,
   quantityBytes,
   runContainerToCompletion,
@@ -46,10 +46,6 @@ import { traceLogs } from "./trace-logs.js";
 const services = ["gateway", "worker"] as const;
 type ServiceName = (typeof services)[number];
 const namespace = "ward";
-const appVersion = /^appVersion: *"?([^"\s]+)"?$/m.exec(
-  readFileSync(join(repoRoot, "helm/ward/Chart.yaml"), "utf8"),
-)![1]!;
-const imageOf = (service: ServiceName) => `ward-${service}:${appVersion}`;
 
 /** The secret values a scenario file declares. */
 const scenarioSecrets = (scenario: string) =>
