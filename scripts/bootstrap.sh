@@ -55,6 +55,20 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
   npm install --global --no-fund --no-audit "pnpm@$pnpm_version" >/dev/null
 fi
 
+# As root, the embedded PostgreSQL (tests, and `pnpm dev` without DATABASE_URL) runs as the postgres
+# user, which must be able to enter every folder above the clone.
+if [ "$(id -u)" = 0 ]; then
+  folder=$(pwd)
+  while [ "$folder" != / ]; do
+    if [ -z "$(find "$folder" -maxdepth 0 -perm -o=x)" ]; then
+      echo "bootstrap: warning: $folder lets no other user in, so the postgres user cannot run the embedded" \
+        "PostgreSQL of the tests and pnpm dev: clone ward into a folder other users can enter" >&2
+      break
+    fi
+    folder=$(dirname "$folder")
+  done
+fi
+
 pnpm install --frozen-lockfile
 
 # podman, buildah, runc and debootstrap: the image tests build both images and run the chart's pods as

